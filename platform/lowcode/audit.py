@@ -1,0 +1,182 @@
+"""The audit trail: one function, `record`, through which every audit event is written.
+
+State changes of `AuditedMixin` models are recorded automatically by a flush hook, in the same
+transaction as the change itself (no change without its record, no record without its change).
+Reads of personal data and domain actions call `record` directly.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any, Optional
+
+from flask import g, has_app_context, has_request_context, request
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session, attributes
+
+from lowcode import clock
+from lowcode.models.audit import AuditEvent
+from lowcode.models.mixins import AuditedMixin
+
+ACTION_LABELS = {
+    "create": "新增",
+    "update": "修改",
+    "delete": "删除",
+    "login": "登录",
+    "login_failed": "登录失败",
+    "logout": "退出",
+    "read_personal": "查看个人信息",
+    "load_definitions": "加载定义",
+    "seed": "初始化数据",
+}
+MASK = "******"
+SYSTEM_ACTOR = {"id": None, "name": "系统", "dept_path": "/"}
+
+
+def set_actor(user) -> None:
+    """Remember who acts in this context; read once so flushes never lazy-load the user."""
+    department = getattr(user, "department", None)
+    g.audit_actor = {
+        "id": user.id,
+        "name": getattr(user, "display_name", None) or user.username,
+        "dept_path": department.path if department is not None else "/",
+    }
+
+
+def _actor() -> dict:
+    return g.get("audit_actor", SYSTEM_ACTOR) if has_app_context() else SYSTEM_ACTOR
+
+
+def request_id() -> Optional[str]:
+    if not has_request_context():
+        return None
+    if "request_id" not in g:
+        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+    return g.request_id
+
+
+def _client_addr() -> Optional[str]:
+    return request.remote_addr if has_request_context() else None
+
+
+def record(
+    action: str,
+    object_type: str,
+    object_id: Any = None,
+    summary: str = "",
+    before: Optional[dict] = None,
+    after: Optional[dict] = None,
+    *,
+    session: Optional[Session] = None,
+    connection=None,
+) -> None:
+    """Write one audit event in the current transaction (of `connection`, else of `session`)."""
+    actor = _actor()
+    row = {
+        "at": clock.now(),
+        "actor_id": actor["id"],
+        "actor_name": actor["name"],
+        "dept_path": actor["dept_path"],
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "summary": summary or ACTION_LABELS.get(action, action),
+        "before": before,
+        "after": after,
+        "request_id": request_id(),
+        "client_addr": _client_addr(),
+    }
+    statement = insert(AuditEvent.__table__).values(**row)
+    if connection is not None:
+        connection.execute(statement)
+    else:
+        _default_session(session).execute(statement)
+
+
+def _default_session(session: Optional[Session]) -> Session:
+    if session is not None:
+        return session
+    from lowcode.extensions import db
+
+    return db.session
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dict, list)):
+        return value
+    return str(value)
+
+
+def _masked_keys(obj) -> set[str]:
+    mapper = inspect(obj).mapper
+    return {c.key for c in mapper.column_attrs if c.columns[0].info.get("personal")} | set(
+        getattr(obj, "__audit_masked__", ())
+    )
+
+
+def _snapshot(obj) -> dict:
+    masked = _masked_keys(obj)
+    values = {}
+    for attr in inspect(obj).mapper.column_attrs:
+        value = getattr(obj, attr.key)
+        values[attr.key] = MASK if attr.key in masked and value is not None else _plain(value)
+    return values
+
+
+def _changes(obj) -> tuple[dict, dict]:
+    masked = _masked_keys(obj)
+    ignored = set(getattr(obj, "__audit_ignore__", ()))
+    before, after = {}, {}
+    for attr in inspect(obj).mapper.column_attrs:
+        if attr.key in ignored:
+            continue
+        history = attributes.get_history(obj, attr.key)
+        if not history.has_changes() or not history.added:
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0]
+        if old == new:
+            continue
+        hide = attr.key in masked
+        before[attr.key] = MASK if hide and old is not None else _plain(old)
+        after[attr.key] = MASK if hide and new is not None else _plain(new)
+    return before, after
+
+
+def _label(obj) -> str:
+    return f"{obj.__audit_label__ or type(obj).__name__}「{obj}」"
+
+
+def _after_flush(session: Session, _context) -> None:
+    connection = session.connection()
+    for obj in session.new:
+        if isinstance(obj, AuditedMixin):
+            record("create", type(obj).__name__, _pk(obj), f"新增{_label(obj)}",
+                   after=_snapshot(obj), connection=connection)
+    for obj in session.dirty:
+        if isinstance(obj, AuditedMixin) and session.is_modified(obj, include_collections=False):
+            before, after = _changes(obj)
+            if after:
+                record("update", type(obj).__name__, _pk(obj), f"修改{_label(obj)}：{'、'.join(after)}",
+                       before=before, after=after, connection=connection)
+    for obj in session.deleted:
+        if isinstance(obj, AuditedMixin):
+            record("delete", type(obj).__name__, _pk(obj), f"删除{_label(obj)}",
+                   before=_snapshot(obj), connection=connection)
+
+
+def _pk(obj) -> str:
+    return ",".join(str(v) for v in inspect(obj).identity or ())
+
+
+def install() -> None:
+    """Attach the flush hook to every Session; idempotent."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)

@@ -1,0 +1,90 @@
+"""The one command-line entry point: `lowcode <command>`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+
+from lowcode.app import create_app
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True)
+def main() -> None:
+    """交管执法业务平台命令行。"""
+
+
+def _definitions_path(path: str | None) -> Path:
+    return Path(path or current_app.config["DEFINITIONS_PATH"])
+
+
+@main.command("migrate")
+def migrate_command() -> None:
+    """升级数据库结构到最新版本，并同步权限。"""
+    from lowcode import bootstrap, migrate
+
+    migrate.upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    bootstrap.sync_permissions()
+    click.echo("数据库已是最新版本。")
+
+
+@main.command("load-definitions")
+@click.argument("path", required=False)
+def load_definitions_command(path: str | None) -> None:
+    """加载定义（组织机构、角色）。"""
+    from lowcode import bootstrap
+
+    bootstrap.load_core_definitions(_definitions_path(path))
+    click.echo("定义已加载。")
+
+
+@main.command("seed-demo")
+def seed_demo_command() -> None:
+    """创建演示账号（已存在的跳过）。"""
+    from lowcode import bootstrap
+
+    created = bootstrap.seed_demo_users(current_app.config["DEMO_PASSWORD"])
+    click.echo(f"新建演示账号 {created} 个。")
+
+
+@main.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--last-name", default="管理")
+@click.option("--first-name", default="员")
+@click.option("--email", required=True)
+def create_admin_command(username, password, last_name, first_name, email) -> None:
+    """创建系统管理员账号。"""
+    from lowcode import bootstrap
+
+    bootstrap.create_admin(username, password, last_name, first_name, email)
+    click.echo(f"系统管理员 {username} 已创建。")
+
+
+@main.command("worker", context_settings={"ignore_unknown_options": True})
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def worker_command(celery_args) -> None:
+    """启动 Celery worker（需要 REDIS_URL）。"""
+    current_app.extensions["celery"].worker_main(["worker", "--loglevel=INFO", *celery_args])
+
+
+@main.command("beat", context_settings={"ignore_unknown_options": True})
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def beat_command(celery_args) -> None:
+    """启动 Celery beat 定时调度（需要 REDIS_URL）。"""
+    current_app.extensions["celery"].start(["beat", "--loglevel=INFO", *celery_args])
+
+
+@main.command("serve")
+@click.option("--threads", default=8, show_default=True)
+def serve_command(threads: int) -> None:
+    """升级数据库、首次加载定义与演示数据，然后启动 Web 服务。"""
+    from lowcode import server
+
+    server.serve(current_app._get_current_object(), threads=threads)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

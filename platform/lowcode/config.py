@@ -1,0 +1,46 @@
+"""Configuration from the environment, with an embedded default that needs no services."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _instance_path(env) -> Path:
+    return Path(env.get("LOWCODE_INSTANCE_PATH") or REPO_ROOT / "instance")
+
+
+def _secret_key(env, instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
+    if env.get("SECRET_KEY"):
+        return env["SECRET_KEY"]
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config(env=None) -> dict:
+    """Return the Flask configuration; reads the environment only when called."""
+    env = os.environ if env is None else env
+    instance = _instance_path(env)
+    redis_url = env.get("REDIS_URL") or None
+    return {
+        "INSTANCE_PATH": str(instance),
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'lowcode.db'}",
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "REDIS_URL": redis_url,
+        # Without Redis, Celery runs tasks in-process and a built-in thread polls timers.
+        "CELERY_EAGER": redis_url is None,
+        "SECRET_KEY": _secret_key(env, instance),
+        "STORAGE_PATH": env.get("STORAGE_PATH") or str(instance / "files"),
+        "DEFINITIONS_PATH": env.get("DEFINITIONS_PATH") or str(REPO_ROOT / "definitions"),
+        "DEMO_PASSWORD": env.get("DEMO_PASSWORD") or "Demo@2026",
+        "HOST": env.get("LOWCODE_HOST") or "127.0.0.1",
+        "PORT": int(env.get("LOWCODE_PORT") or 8080),
+        "LOG_LEVEL": env.get("LOG_LEVEL") or "INFO",
+    }

@@ -1,0 +1,40 @@
+"""Celery: a real worker on Redis when REDIS_URL is set, tasks run in-process otherwise."""
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask
+
+
+def make_celery(app: Flask) -> Celery:
+    class AppContextTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.import_name, task_cls=AppContextTask)
+    broker = app.config["REDIS_URL"] or "memory://"
+    celery.conf.update(
+        broker_url=broker,
+        result_backend=app.config["REDIS_URL"] or "cache+memory://",
+        task_always_eager=app.config["CELERY_EAGER"],
+        task_eager_propagates=True,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        timezone="Asia/Shanghai",
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    _register_tasks(celery)
+    return celery
+
+
+def _register_tasks(celery: Celery) -> None:
+    @celery.task(name="lowcode.ping")
+    def ping() -> dict:
+        """Round trip through the broker to a worker that reaches the database."""
+        from lowcode.health import check_database
+
+        return {"database": check_database()}

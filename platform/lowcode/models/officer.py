@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import ForeignKey, String, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from flask_appbuilder.security.sqla.models import User
+
+from lowcode.models.department import Department
+from lowcode.models.mixins import AuditedMixin, ScopedMixin
+
+
+class Officer(ScopedMixin, AuditedMixin, User):
+    """A user of the platform: Flask-AppBuilder's user, placed in a department."""
+
+    __tablename__ = "ab_user"
+    __audit_label__ = "用户"
+    # Login bookkeeping is audited as login events, not as edits of the user.
+    __audit_ignore__ = ("last_login", "login_count", "fail_login_count", "changed_on")
+    __audit_masked__ = ("password",)
+
+    department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("department.id"), index=True)
+    police_no: Mapped[Optional[str]] = mapped_column(String(20))
+    mobile: Mapped[Optional[str]] = mapped_column(String(64), info={"personal": True})
+
+    department: Mapped[Optional[Department]] = relationship(lazy="joined")
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.last_name}{self.first_name}"
+
+    def get_full_name(self) -> str:
+        return self.display_name
+
+    def __repr__(self) -> str:
+        return self.display_name
+
+
+@event.listens_for(Officer.department, "set")
+def _follow_department(officer: Officer, department: Optional[Department], _old, _initiator) -> None:
+    officer.dept_path = department.path if department is not None else "/"

@@ -1,0 +1,28 @@
+"""Web pages and REST APIs, registered on the AppBuilder in one place.
+
+MENU records which menu entries belong to which permission resource, so role definitions only
+name resources and actions, and menu access follows from read access.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from lowcode.extensions import appbuilder
+
+MENU: dict[str, set[str]] = defaultdict(set)
+
+
+def add_page(view, name: str, label: str, category: str, category_label: str, icon: str = "") -> None:
+    appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
+    MENU[view.class_permission_name].update({name, category})
+
+
+def register() -> None:
+    from lowcode.views.audit import AuditEventApi, AuditEventView
+    from lowcode.views.departments import DepartmentApi, DepartmentView
+    from lowcode.views.officers import OfficerApi
+
+    add_page(DepartmentView, "Departments", "组织机构", "System", "系统管理", "fa-sitemap")
+    add_page(AuditEventView, "AuditEvents", "审计日志", "System", "系统管理", "fa-history")
+    for api in (DepartmentApi, OfficerApi, AuditEventApi):
+        appbuilder.add_api(api)
