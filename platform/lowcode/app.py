@@ -7,7 +7,7 @@ from typing import Optional
 from flask import Flask, g, request
 from flask_appbuilder.const import AUTH_DB
 
-from lowcode import audit, scoping
+from lowcode import audit, errors, scoping
 from lowcode.config import load_config
 from lowcode.extensions import appbuilder, db
 from lowcode.jobs import make_celery
@@ -63,6 +63,7 @@ def create_app(overrides: Optional[dict] = None) -> Flask:
     from lowcode.health import blueprint as health_blueprint
 
     app.register_blueprint(health_blueprint)
+    errors.register(app)
     make_celery(app)
     app.before_request(_bind_request)
     app.after_request(_tag_response)

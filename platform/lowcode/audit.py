@@ -173,7 +173,7 @@ def _after_flush(session: Session, _context) -> None:
 
 
 def _pk(obj) -> str:
-    return ",".join(str(v) for v in inspect(obj).identity or ())
+    return ",".join(str(v) for v in inspect(obj).mapper.primary_key_from_instance(obj))
 
 
 def install() -> None:

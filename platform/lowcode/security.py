@@ -7,6 +7,7 @@ from flask_appbuilder.security.views import UserDBModelView
 from lowcode import audit
 from lowcode.extensions import db
 from lowcode.permissions import READ_WRITE_DELETE
+from lowcode.views.formatting import yes_no
 from lowcode.models import Officer
 
 OFFICER_LABELS = {
@@ -47,6 +48,7 @@ class OfficerView(UserDBModelView):
                       "expanded": False}),
     ]
     page_size = 20
+    formatters_columns = {"active": yes_no}
 
     class_permission_name = "Officer"
     method_permission_name = {**READ_WRITE_DELETE, "userinfo": "userinfo"}

@@ -3,6 +3,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from lowcode.models import Department
 from lowcode.permissions import READ_WRITE_DELETE
+from lowcode.views.formatting import yes_no
 
 LABELS = {
     "code": "机构代码",
@@ -35,6 +36,7 @@ class DepartmentView(ModelView):
     order_columns = ["code", "name", "kind", "district_name"]
     base_order = ("path", "asc")
     page_size = 20
+    formatters_columns = {"active": yes_no}
     # The tree itself is loaded from definitions/core/organisation.json; the page only edits names.
     base_permissions = ["can_read", "can_write"]
 

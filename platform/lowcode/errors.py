@@ -1,0 +1,39 @@
+"""Chinese error pages for people, JSON errors for API clients."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: ("请求有误", "提交的内容无法处理，请检查后重试。"),
+    401: ("需要登录", "请先登录。"),
+    403: ("无权访问", "您的角色没有访问此页面或数据的权限。如需开通，请联系系统管理员。"),
+    404: ("未找到", "您要找的页面或记录不存在，或不在您的数据权限范围内。"),
+    405: ("不支持的操作", "此地址不支持该请求方式。"),
+    429: ("请求过于频繁", "请稍后再试。"),
+    500: ("系统错误", "系统处理时出错，已记录。请稍后重试或联系系统管理员。"),
+}
+
+
+def _respond(code: int):
+    title, message = MESSAGES.get(code, MESSAGES[500])
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify(message=message), code
+    from lowcode.extensions import appbuilder
+
+    return render_template("error.html", appbuilder=appbuilder, base_template=appbuilder.base_template,
+                           code=code, title=title, message=message), code
+
+
+def register(app: Flask) -> None:
+    def handle_http(error: HTTPException):
+        return _respond(error.code or 500)
+
+    def handle_unexpected(error: Exception):
+        app.logger.exception("unhandled error")
+        return _respond(500)
+
+    for code in MESSAGES:
+        if code != 500:
+            app.register_error_handler(code, handle_http)
+    app.register_error_handler(500, handle_unexpected)
