@@ -19,6 +19,10 @@ $(INSTALLED): requirements.lock pyproject.toml | $(BIN)/python
 run: $(INSTALLED)
 	$(BIN)/lowcode serve
 
+# Every definition file against its meta-schema, and every cross-reference.
+validate: $(INSTALLED)
+	$(BIN)/lowcode validate-definitions definitions
+
 test-deps: $(INSTALLED)
 	bash scripts/install-test-system-deps.sh
 

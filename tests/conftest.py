@@ -105,11 +105,10 @@ def db_session(app):
 
 
 def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html
-    )
-    assert match, "no CSRF token on the page"
-    return match.group(1)
+    for tag in re.findall(r"<(?:input|meta)[^>]*>", html):
+        if 'name="csrf_token"' in tag or 'name="csrf-token"' in tag:
+            return re.search(r'(?:value|content)="([^"]+)"', tag).group(1)
+    raise AssertionError("no CSRF token on the page")
 
 
 def web_login(client, username: str, password: str = DEMO_PASSWORD):

@@ -6,6 +6,7 @@ from typing import Optional
 
 from flask import Flask, g, request
 from flask_appbuilder.const import AUTH_DB
+from flask_wtf.csrf import CSRFProtect
 
 from lowcode import audit, errors, scoping
 from lowcode.config import load_config
@@ -27,6 +28,7 @@ def _fab_settings() -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": {"zh": {"flag": "cn", "name": "简体中文"}},
         "FAB_INDEX_VIEW": "lowcode.views.home.HomeView",
+        "FAB_BASE_TEMPLATE": "lowcode/base.html",
         "FAB_SECURITY_MANAGER_CLASS": "lowcode.security.PlatformSecurityManager",
         # Alembic owns the schema; Flask-AppBuilder must never create tables by itself.
         "FAB_CREATE_DB": False,
@@ -52,6 +54,7 @@ def create_app(overrides: Optional[dict] = None) -> Flask:
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
 
     db.init_app(app)
+    CSRFProtect(app)  # every form post; the REST API (token-authenticated) is exempted by its views
     scoping.install()
     audit.install()
     with app.app_context():

@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "read_personal": "查看个人信息",
     "load_definitions": "加载定义",
     "seed": "初始化数据",
+    "publish": "发布定义",
 }
 MASK = "******"
 SYSTEM_ACTOR = {"id": None, "name": "系统", "dept_path": "/"}
@@ -46,6 +47,10 @@ def set_actor(user) -> None:
 
 def _actor() -> dict:
     return g.get("audit_actor", SYSTEM_ACTOR) if has_app_context() else SYSTEM_ACTOR
+
+
+def actor_name() -> str:
+    return _actor()["name"]
 
 
 def request_id() -> Optional[str]:

@@ -3,7 +3,6 @@ definitions/core, and the demo users. Every step is idempotent, so `make run` ca
 every start and a restart keeps the data."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterable
 
@@ -12,9 +11,10 @@ from flask_appbuilder.security.manager import BaseSecurityManager
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from lowcode import audit
+from lowcode import audit, publishing
+from lowcode.definitions import DefinitionTree
 from lowcode.extensions import appbuilder, db
-from lowcode.models import Department, Officer
+from lowcode.models import DefinitionRelease, Department, Officer
 from lowcode.views import MENU
 
 
@@ -31,9 +31,9 @@ def _walk(node: dict, parent_path: str, depth: int, order: int) -> Iterable[tupl
         yield from _walk(child, path, depth + 1, index)
 
 
-def load_organisation(organisation_file: Path) -> int:
+def load_organisation(organisation: dict) -> int:
     """Insert or update every department of the tree by its code; returns how many changed."""
-    tree = json.loads(organisation_file.read_text(encoding="utf-8"))["root"]
+    tree = organisation["root"]
     by_code = {d.code: d for d in db.session.scalars(select(Department))}
     by_path = {d.path: d for d in by_code.values()}
     changed = 0
@@ -66,9 +66,8 @@ def _grants(entries: list[dict]) -> set[tuple[str, str]]:
     return grants | {(menu, "menu_access") for menu in menus}
 
 
-def sync_roles(roles_file: Path) -> list[str]:
-    """Make each role's permissions exactly those of the file (plus the common ones)."""
-    spec = json.loads(roles_file.read_text(encoding="utf-8"))
+def sync_roles(spec: dict) -> list[str]:
+    """Make each role's permissions exactly those of the definition (plus the common ones)."""
     sm = appbuilder.sm
     common = spec.get("common_permissions", [])
     names = []
@@ -153,9 +152,23 @@ def create_admin(username: str, password: str, last_name: str, first_name: str, 
     return officer
 
 
-def load_core_definitions(definitions_path: Path) -> None:
-    core = definitions_path / "core"
-    changed = load_organisation(core / "organisation.json")
-    roles = sync_roles(core / "roles.json")
+def apply_core(tree: DefinitionTree) -> None:
+    """Bring departments and roles in line with the core pack in force."""
+    core = tree.packs["core"]
+    changed = load_organisation(core.organisation.content)
+    roles = sync_roles(core.roles.content)
     audit.record("load_definitions", "Pack", "core", f"加载组织机构（{changed} 个部门有变化）与角色 {len(roles)} 个")
     db.session.commit()
+
+
+def apply_published(releases: list[DefinitionRelease]) -> None:
+    """What a publish changes beyond the definitions themselves: the core pack's departments and roles."""
+    if any(release.pack_code == "core" for release in releases):
+        apply_core(publishing.current_tree())
+
+
+def load_definitions(root: Path, only_unpublished: bool = False) -> list[DefinitionRelease]:
+    """Publish the packs under `root` that changed (or were never published), then apply core."""
+    releases = publishing.publish_directory(root, only_unpublished=only_unpublished)
+    apply_core(publishing.current_tree())
+    return releases

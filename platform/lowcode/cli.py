@@ -33,11 +33,28 @@ def migrate_command() -> None:
 @main.command("load-definitions")
 @click.argument("path", required=False)
 def load_definitions_command(path: str | None) -> None:
-    """加载定义（组织机构、角色）。"""
+    """校验并发布目录中有变化的定义包，然后应用组织机构与角色。"""
     from lowcode import bootstrap
+    from lowcode.publishing import PublishRefused
 
-    bootstrap.load_core_definitions(_definitions_path(path))
-    click.echo("定义已加载。")
+    try:
+        releases = bootstrap.load_definitions(_definitions_path(path))
+    except PublishRefused as refused:
+        for error in refused.errors:
+            click.echo(str(error), err=True)
+        raise click.ClickException(str(refused))
+    for release in releases:
+        click.echo(f"已发布 {release.pack_code} 第 {release.number} 版。")
+    click.echo("定义已加载。" if releases else "定义没有变化。")
+
+
+@main.command("validate-definitions", with_appcontext=False)
+@click.argument("path", required=False, default="definitions")
+def validate_definitions(path: str) -> None:
+    """校验定义目录（或单个定义包），有任何错误即以非零状态退出。"""
+    from lowcode.definitions import validate_definitions_command
+
+    sys.exit(validate_definitions_command(path))
 
 
 @main.command("seed-demo")

@@ -1,6 +1,8 @@
 """`lowcode serve`: the embedded default, from an empty folder to a running, populated system."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 from sqlalchemy import select
@@ -14,9 +16,7 @@ def prepare(app: Flask) -> None:
     """Migrate, then load definitions and demo data once; safe to call on every start."""
     migrate.upgrade(app.config["SQLALCHEMY_DATABASE_URI"])
     bootstrap.sync_permissions()
-    from pathlib import Path
-
-    bootstrap.load_core_definitions(Path(app.config["DEFINITIONS_PATH"]))
+    bootstrap.load_definitions(Path(app.config["DEFINITIONS_PATH"]), only_unpublished=True)
     if db.session.scalar(select(Officer.id).limit(1)) is None:
         bootstrap.seed_demo_users(app.config["DEMO_PASSWORD"])
 

@@ -19,10 +19,12 @@ def add_page(view, name: str, label: str, category: str, category_label: str, ic
 
 def register() -> None:
     from lowcode.views.audit import AuditEventApi, AuditEventView
+    from lowcode.views.definitions import DefinitionsView
     from lowcode.views.departments import DepartmentApi, DepartmentView
     from lowcode.views.officers import OfficerApi
 
     add_page(DepartmentView, "Departments", "组织机构", "System", "系统管理", "fa-sitemap")
     add_page(AuditEventView, "AuditEvents", "审计日志", "System", "系统管理", "fa-history")
+    add_page(DefinitionsView, "Definitions", "定义与版本", "Configuration", "业务配置", "fa-code-fork")
     for api in (DepartmentApi, OfficerApi, AuditEventApi):
         appbuilder.add_api(api)
