@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
@@ -413,3 +414,15 @@ def restore_state(state: dict[str, Any], bundle: SpecBundle, script_engine: Rest
     if state.get("spec") != bundle.key:
         raise StateMismatch(f"流程状态属于另一个流程定义（{state.get('spec')}），不是 {bundle.key}")
     return _SERIALIZER.from_dict(state["workflow"], bundle=bundle, script_engine=script_engine)
+
+
+def status_label(workflow: Workflow) -> str:
+    """Where the instance stands, in the process's own words: the end event reached, else the
+    names of the steps it waits on (user tasks and catch events)."""
+    if workflow.is_completed():
+        ends = [t.task_spec.bpmn_name for t in workflow.get_tasks(state=TaskState.COMPLETED)
+                if isinstance(t.task_spec, EndEvent) and t.task_spec.bpmn_name]
+        return ends[-1] if ends else "已完成"
+    waiting = [t.task_spec.bpmn_name for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+               if getattr(t.task_spec, "bpmn_name", None) and (t.task_spec.manual or t.state == TaskState.WAITING)]
+    return "、".join(dict.fromkeys(waiting)) or "处理中"

@@ -101,7 +101,7 @@ def test_a_new_warning_type_is_files_only(root):
     assert nmv.warning_types["STATION_RIDER_SPEEDING"].content["name"] == "加盟商（站点）骑手超速违法集中"
     assert checklist_form_key(nmv, "STATION_RIDER_SPEEDING") == "forms/checklists/speeding"
     forms = user_task_forms(nmv, "STATION_RIDER_SPEEDING")
-    assert forms[("nmv_task", "Task_Feedback")] == {"formKey": "forms/checklists/speeding",
+    assert forms[("nmv_dispatch", "Task_Feedback")] == {"formKey": "forms/checklists/speeding",
                                                     "displayFormKey": "forms/payloads/station_speeding"}
     checklist = form_validator(nmv, "forms/checklists/speeding")
     assert "'decision_number' is a required property" in {
@@ -293,13 +293,13 @@ def ui_schema_without_form(root):
 
 
 def bpmn_unknown_form(root):
-    replace_text(root, "nmv/bpmn/task.bpmn", 'value="forms/workflow/task_sign"', 'value="forms/workflow/task_signing"')
-    return "nmv/bpmn/task.bpmn", "bpmn:Task_Sign", "用户任务“任务签收”的 formKey 引用的表单 forms/workflow/task_signing 不存在"
+    replace_text(root, "nmv/bpmn/dispatch.bpmn", 'value="forms/workflow/task_sign"', 'value="forms/workflow/task_signing"')
+    return "nmv/bpmn/dispatch.bpmn", "bpmn:Task_Sign", "用户任务“任务签收”的 formKey 引用的表单 forms/workflow/task_signing 不存在"
 
 
 def bpmn_unknown_slot(root):
-    replace_text(root, "nmv/bpmn/task.bpmn", 'name="formKey" value="$checklist"', 'name="formKey" value="$check_list"')
-    return "nmv/bpmn/task.bpmn", "bpmn:Task_Feedback", "未知占位符 $check_list"
+    replace_text(root, "nmv/bpmn/dispatch.bpmn", 'name="formKey" value="$checklist"', 'name="formKey" value="$check_list"')
+    return "nmv/bpmn/dispatch.bpmn", "bpmn:Task_Feedback", "未知占位符 $check_list"
 
 
 def bpmn_unparsable_flow(root):

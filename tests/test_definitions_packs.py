@@ -86,7 +86,7 @@ def test_clue_and_task_types_have_two_levels(nmv):
 def test_every_user_task_of_every_warning_type_shows_an_existing_form(nmv):
     for code in nmv.warning_types:
         forms = user_task_forms(nmv, code)
-        assert forms[("nmv_task", "Task_Feedback")]["formKey"] == checklist_form_key(nmv, code)
+        assert forms[("nmv_dispatch", "Task_Feedback")]["formKey"] == checklist_form_key(nmv, code)
         assert forms[("nmv_clue", "Task_ClueReview")]["displayFormKey"] == nmv.warning_types[code].content["payload_form"]
         assert all(key in nmv.forms for task_forms in forms.values() for key in task_forms.values())
 

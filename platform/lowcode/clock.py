@@ -12,4 +12,14 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(SHANGHAI).replace(tzinfo=None)
+
+
+def from_utc(moment: dt.datetime) -> dt.datetime:
+    """An aware (or naive UTC) engine time as the product's naive Shanghai wall-clock time."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return aware.astimezone(SHANGHAI).replace(tzinfo=None, microsecond=0)
+
+
+def to_utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=SHANGHAI).astimezone(dt.timezone.utc)

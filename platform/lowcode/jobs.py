@@ -24,6 +24,7 @@ def make_celery(app: Flask) -> Celery:
         timezone="Asia/Shanghai",
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
+        beat_schedule={"fire-timers": {"task": "lowcode.fire_timers", "schedule": 30.0}},
     )
     celery.set_default()
     app.extensions["celery"] = celery
@@ -38,3 +39,10 @@ def _register_tasks(celery: Celery) -> None:
         from lowcode.health import check_database
 
         return {"database": check_database()}
+
+    @celery.task(name="lowcode.fire_timers")
+    def fire_timers() -> int:
+        """Due deadlines, reminders and BPMN timers; safe to run twice (each row fires once)."""
+        from lowcode.flow.timers import fire_due
+
+        return fire_due()

@@ -188,12 +188,22 @@ _TREES: dict[str, DefinitionTree] = {}
 
 def current_tree() -> DefinitionTree:
     """The definitions in force: loaded once per combination of current releases."""
-    releases = current_releases()
+    return tree_for(current_releases())
+
+
+def tree_for(releases: dict[str, DefinitionRelease]) -> DefinitionTree:
+    """The tree made of these releases (a running process's pinned ones, or the current ones)."""
     key = hashlib.sha256("".join(f"{c}:{r.sha256};" for c, r in sorted(releases.items())).encode()).hexdigest()[:16]
     if key not in _TREES:
-        _TREES.clear()  # only the newest combination is ever asked for again
+        if len(_TREES) > 16:
+            _TREES.clear()  # a handful of combinations are ever in use at once
         _TREES[key] = load_tree(_materialise(key, releases))
     return _TREES[key]
+
+
+def pinned_tree(release: DefinitionRelease) -> DefinitionTree:
+    """The tree a process started on: its pack's release as it was, the other packs as now."""
+    return tree_for({**current_releases(), release.pack_code: release})
 
 
 def _materialise(key: str, releases: dict[str, DefinitionRelease]) -> Path:

@@ -38,5 +38,9 @@ def serve(app: Flask, threads: int = 8) -> None:
     from waitress import serve as waitress_serve
 
     prepare(app)
+    if app.config["CELERY_EAGER"]:
+        from lowcode.flow.timers import start_embedded_poller
+
+        start_embedded_poller(app)
     click.echo(banner(app))
     waitress_serve(app, host=app.config["HOST"], port=app.config["PORT"], threads=threads, ident="lowcode")

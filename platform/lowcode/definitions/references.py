@@ -5,7 +5,7 @@ from bpmn.parser import BpmnParseError, ParsedBpmn, parse_bpmn
 
 from .errors import DefinitionError, bpmn_pointer, json_pointer
 from .model import Definition, Pack
-from .resolution import FORM_PROPERTIES, FORM_SLOTS, find_subtype
+from .resolution import FORM_PROPERTIES, FORM_SLOTS, PROCESS_FIELDS, find_subtype
 from .shape import objects, text, texts
 
 
@@ -74,7 +74,7 @@ def _parsed(definition: Definition) -> ParsedBpmn | None:
 def _binding_errors(pack: Pack) -> list[DefinitionError]:
     errors = []
     for definition in pack.process_bindings.values():
-        for field in ("clue_process", "task_process"):
+        for field in PROCESS_FIELDS:
             file, process_id = text(definition.content, field, "file"), text(definition.content, field, "process_id")
             if file is None:
                 continue
@@ -85,7 +85,17 @@ def _binding_errors(pack: Pack) -> list[DefinitionError]:
             if parsed is not None and process_id is not None and process_id not in parsed.specs:
                 errors.append(_error(definition, f"BPMN 文件 {file} 中没有可执行流程 {process_id}（有：{'、'.join(parsed.specs)}）",
                                      field, "process_id"))
+            elif parsed is not None:
+                errors += _lane_rule_errors(definition, field, parsed, process_id)
     return errors
+
+
+def _lane_rule_errors(definition: Definition, field: str, parsed: ParsedBpmn, process_id: str) -> list[DefinitionError]:
+    """Every lane holding a user task of a bound process needs an assignment rule."""
+    rules = definition.content.get("lanes") or {}
+    lanes = sorted({t.lane for t in parsed.user_tasks if t.process_id == process_id and t.lane})
+    return [_error(definition, f"泳道“{lane}”（{process_id}）没有分派规则", "lanes")
+            for lane in lanes if lane not in rules]
 
 
 def _bpmn_errors(pack: Pack) -> list[DefinitionError]:

@@ -11,6 +11,8 @@ from .shape import objects
 
 # BPMN user-task properties that name a form; "$<slot>" stands for a form of the warning type.
 FORM_PROPERTIES = ("formKey", "displayFormKey")
+# The processes a binding names: the clue, the task (issuer side) and each dispatch (receiver side).
+PROCESS_FIELDS = ("clue_process", "task_process", "dispatch_process")
 FORM_SLOTS = ("$checklist", "$payload")
 
 
@@ -51,7 +53,7 @@ def user_task_forms(pack: Pack, code: str) -> dict[tuple[str, str], dict[str, st
     """For each user task of the warning type's processes, (process id, task id) -> its forms."""
     binding = pack.process_bindings[pack.warning_types[code].content["process_binding"]].content
     forms = {}
-    for process in (binding["clue_process"], binding["task_process"]):
+    for process in (binding[field] for field in PROCESS_FIELDS):
         parsed = parse_bpmn(pack.bpmn[process["file"]].content)
         for task in parsed.user_tasks:
             if task.process_id == process["process_id"]:

@@ -1,7 +1,9 @@
 """Every table of the application; importing this package registers them on Model.metadata."""
 from lowcode.models.audit import AuditEvent
+from lowcode.models.business import Clue, Dispatch, Supervision, Task
 from lowcode.models.definitions import DefinitionFile, DefinitionRelease
 from lowcode.models.department import Department
 from lowcode.models.officer import Officer
+from lowcode.models.workflow import ProcessInstance, TimerRow, WorkItem
 
-__all__ = ["AuditEvent", "DefinitionFile", "DefinitionRelease", "Department", "Officer"]
+__all__ = ["AuditEvent", "Clue", "Dispatch", "Supervision", "Task", "ProcessInstance", "TimerRow", "WorkItem", "DefinitionFile", "DefinitionRelease", "Department", "Officer"]

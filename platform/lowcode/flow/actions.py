@@ -1,0 +1,267 @@
+"""What people do to clues and tasks, as one service API for the web pages, the REST API and
+the PDA: every action checks who may do it, changes state under the instance lock, and is audited."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from bpmn import engine
+from sqlalchemy import or_, select
+
+from lowcode import audit, clock, publishing
+from lowcode.definitions import form_validator
+from lowcode.extensions import db
+from lowcode.flow import records, transitions
+from lowcode.flow.platform_services import ReceiverError, receiving_departments
+from lowcode.flow.runtime import restore
+from lowcode.models import Clue, Department, Dispatch, ProcessInstance, Supervision, Task, TimerRow, WorkItem
+
+
+class ActionRefused(Exception):
+    """The action is not allowed now; the message says why, in Chinese."""
+
+
+class FormInvalid(ActionRefused):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("表单填写有误：" + "；".join(f"{k}：{v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def create_clue(*, warning_type: str, title: str, department: Department, source: str,
+                subject: Optional[dict] = None, payload: Optional[dict] = None, pack_code: str = "nmv") -> Clue:
+    """A clue of a warning type, with its clue process started on the release in force."""
+    release = publishing.current_releases()[pack_code]
+    pack = publishing.pinned_tree(release).packs[pack_code]
+    warning = pack.warning_types[warning_type].content
+    clue = Clue(pack_code=pack_code, warning_type=warning_type, title=title, level_code=warning["clue_level"],
+                type_code=f"{warning['clue_type']['category']}/{warning['clue_type']['subtype']}", source=source,
+                district_code=department.district_code, department_id=department.id, dept_path=department.path,
+                subject=subject or {}, payload=payload or {}, status="已生成", created_at=clock.now())
+    db.session.add(clue)
+    db.session.flush()
+    binding = pack.process_bindings[warning["process_binding"]].content
+    transitions.start(release=release, process=binding["clue_process"], business_kind="clue", business_id=clue.id,
+                      data={"clue_id": clue.id, "review_required": bool(warning["review_required"])})
+    db.session.commit()
+    return clue
+
+
+def _role_names(user) -> set[str]:
+    return {role.name for role in user.roles}
+
+
+def may_act(user, item: WorkItem) -> bool:
+    return user.department_id == item.department_id and any(f"|{r}|" in item.roles for r in _role_names(user))
+
+
+def inbox_query(user, state: str = "open"):
+    """The user's work items: their department's, for one of their roles (scoped as usual)."""
+    roles = [WorkItem.roles.contains(f"|{role}|") for role in _role_names(user)] or [WorkItem.id.is_(None)]
+    return (select(WorkItem).where(WorkItem.department_id == user.department_id, WorkItem.state == state,
+                                   or_(*roles)).order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id))
+
+
+def _validate(item: WorkItem, data: dict) -> None:
+    if not item.form_key:
+        return
+    ctx = records.context(records.get(ProcessInstance, item.instance_id))
+    errors = {"/".join(str(p) for p in error.absolute_path) or "表单": error.message
+              for error in form_validator(ctx.pack, item.form_key).iter_errors(data)}
+    if errors:
+        raise FormInvalid(errors)
+    if "receivers" in data and item.dispatch_id is not None:
+        try:
+            receiving_departments(records.get(Dispatch, item.dispatch_id).receiver, data["receivers"])
+        except ReceiverError as error:
+            raise FormInvalid({"receivers": str(error)}) from error
+    elif "receivers" in data and item.task_id is not None:
+        try:
+            receiving_departments(records.get(Task, item.task_id).issuer, data["receivers"])
+        except ReceiverError as error:
+            raise FormInvalid({"receivers": str(error)}) from error
+
+
+def _routing(task_properties: dict, data: dict) -> dict:
+    """What of the answers the engine sees: the fields the task names, else all of them."""
+    fields = task_properties.get("routingFields")
+    if fields is None:
+        return data
+    return {name: data[name] for name in (f.strip() for f in fields.split(",")) if name and name in data}
+
+
+def submit(work_item_id: int, data: dict, user) -> WorkItem:
+    item = records.get(WorkItem, work_item_id)
+    if item is None:
+        raise ActionRefused("待办不存在")
+    if item.state != "open":
+        raise ActionRefused("该待办已处理或已失效")
+    if not may_act(user, item):
+        raise ActionRefused("您不是该待办的办理部门或角色")
+    _validate(item, data)
+    instance = records.lock(item.instance_id)
+    if instance.status != "running":
+        raise ActionRefused("流程当前不可办理（已结束、已终止或出错待处理）")
+    workflow = restore(instance)
+    ready = {t.id: t for t in engine.ready_user_tasks(workflow)}
+    properties = ready[item.engine_task_id].properties if item.engine_task_id in ready else {}
+    ctx = records.context(instance)
+    try:
+        engine.complete_user_task(workflow, item.engine_task_id, _routing(properties, data))
+    except engine.TaskNoLongerReady:
+        transitions.advance(ctx, workflow)  # the timer that won is applied, the late submit refused
+        db.session.commit()
+        raise ActionRefused("该待办已因超时等原因失效，未保存本次提交")
+    except engine.WorkflowIncident as incident:
+        _complete_item(item, data, user)
+        transitions.record_incident(instance, incident)
+        db.session.commit()
+        return item
+    _complete_item(item, data, user)
+    transitions.advance(ctx, workflow)
+    db.session.commit()
+    return item
+
+
+def _complete_item(item: WorkItem, data: dict, user) -> None:
+    item.state = "done"
+    item.data = data
+    item.completed_at = clock.now()
+    item.completed_by_id = user.id
+    item.completed_by_name = user.display_name
+    for timer in records.select_all(select(TimerRow).where(TimerRow.work_item_id == item.id,
+                                                            TimerRow.fired_at.is_(None))):
+        timer.cancelled = True
+    audit.record("submit", "WorkItem", item.id, f"{user.display_name}办理“{item.title}”")
+
+
+def _task_instances(task: Task) -> list[ProcessInstance]:
+    dispatch_ids = [d.id for d in records.select_all(select(Dispatch).where(Dispatch.task_id == task.id))]
+    return records.select_all(select(ProcessInstance).where(or_(
+        (ProcessInstance.business_kind == "task") & (ProcessInstance.business_id == task.id),
+        (ProcessInstance.business_kind == "dispatch") & ProcessInstance.business_id.in_(dispatch_ids or [-1]))))
+
+
+def _is_issuer(user, task: Task) -> bool:
+    return user.department_id == task.issuer_department_id
+
+
+def terminate(task_id: int, reason: str, user) -> Task:
+    """The issuer ends the task: every open branch ends, and receivers see why."""
+    task = records.get(Task, task_id)
+    if task is None or not _is_issuer(user, task):
+        raise ActionRefused("只有下发部门可以终止任务")
+    if not reason.strip():
+        raise FormInvalid({"reason": "请填写终止原因"})
+    if task.closed_at is not None:
+        raise ActionRefused("任务已结束")
+    for instance in _task_instances(task):
+        instance = records.lock(instance.id)
+        if instance.status in ("completed", "cancelled"):
+            continue
+        workflow = restore(instance)
+        engine.cancel(workflow)
+        instance.state = engine.dump_state(workflow)
+        instance.status = "cancelled"
+        for item in records.select_all(select(WorkItem).where(WorkItem.instance_id == instance.id,
+                                                               WorkItem.state == "open")):
+            item.state = "cancelled"
+            item.comment = f"任务已终止：{reason}"
+            for timer in records.select_all(select(TimerRow).where(TimerRow.work_item_id == item.id)):
+                timer.cancelled = True
+    for dispatch in records.select_all(select(Dispatch).where(Dispatch.task_id == task.id,
+                                                              Dispatch.closed_at.is_(None))):
+        dispatch.status = "已终止"
+        dispatch.closed_at = clock.now()
+    task.status = "已终止"
+    task.terminated_reason = reason
+    task.closed_at = clock.now()
+    audit.record("terminate", "Task", task.id, f"{user.display_name}终止任务「{task.title}」：{reason}")
+    db.session.commit()
+    return task
+
+
+def supervise(dispatch_id: int, message: str, reply_due_at: Optional[dt.datetime], user) -> Supervision:
+    """督办: the issuing department presses an open dispatch, with a reply deadline."""
+    dispatch = records.get(Dispatch, dispatch_id)
+    if dispatch is None or user.department_id not in (dispatch.issuer_department_id, dispatch.task.issuer_department_id):
+        raise ActionRefused("只有下发部门可以督办")
+    if dispatch.closed_at is not None:
+        raise ActionRefused("该下发已办结，无需督办")
+    if not message.strip():
+        raise FormInvalid({"message": "请填写督办内容"})
+    supervision = Supervision(dispatch_id=dispatch.id, message=message, reply_due_at=reply_due_at,
+                              created_at=clock.now(), created_by=user.display_name)
+    db.session.add(supervision)
+    db.session.flush()
+    audit.record("supervise", "Dispatch", dispatch.id, f"{user.display_name}督办{dispatch.receiver.name}：{message}")
+    db.session.commit()
+    return supervision
+
+
+def reply_supervision(supervision_id: int, reply: str, user) -> Supervision:
+    supervision = db.session.get(Supervision, supervision_id)
+    dispatch = records.get(Dispatch, supervision.dispatch_id) if supervision else None
+    if dispatch is None or user.department_id != dispatch.receiver_department_id:
+        raise ActionRefused("只有接收部门可以回复督办")
+    if not reply.strip():
+        raise FormInvalid({"reply": "请填写回复内容"})
+    supervision.read_at = supervision.read_at or clock.now()
+    supervision.reply, supervision.replied_at, supervision.replied_by = reply, clock.now(), user.display_name
+    audit.record("reply_supervision", "Supervision", supervision.id, f"{user.display_name}回复督办：{reply}")
+    db.session.commit()
+    return supervision
+
+
+def retry_incident(instance_id: int, user, data: Optional[dict] = None) -> ProcessInstance:
+    return _resolve_incident(instance_id, user, lambda wf: engine.retry_failed(wf, data=data), "重试")
+
+
+def skip_incident(instance_id: int, user, data: dict) -> ProcessInstance:
+    return _resolve_incident(instance_id, user, lambda wf: engine.skip_failed(wf, data), "跳过")
+
+
+def _resolve_incident(instance_id: int, user, step, label: str) -> ProcessInstance:
+    instance = records.lock(instance_id)
+    if instance.status != "incident":
+        raise ActionRefused("该流程实例没有待处理的错误")
+    workflow = restore(instance)
+    ctx = records.context(instance)
+    try:
+        step(workflow)
+    except engine.WorkflowIncident as incident:
+        transitions.record_incident(instance, incident)
+        db.session.commit()
+        raise ActionRefused(f"{label}后仍然出错：{incident.error}")
+    audit.record("resolve_incident", "ProcessInstance", instance.id, f"{user.display_name}{label}出错的步骤")
+    transitions.advance(ctx, workflow)
+    db.session.commit()
+    return instance
+
+
+def timeline(task_id: int, dispatch_id: Optional[int] = None) -> list[dict]:
+    """The ordered steps of a task (issuer's view) or of one dispatch and what it forwarded."""
+    dispatches = records.select_all(select(Dispatch).where(Dispatch.task_id == task_id))
+    if dispatch_id is not None:
+        wanted, frontier = {dispatch_id}, {dispatch_id}
+        while frontier:
+            frontier = {d.id for d in dispatches if d.parent_id in frontier}
+            wanted |= frontier
+        dispatches = [d for d in dispatches if d.id in wanted]
+    dispatch_ids = [d.id for d in dispatches]
+    condition = WorkItem.dispatch_id.in_(dispatch_ids or [-1])
+    if dispatch_id is None:
+        condition = or_(condition, WorkItem.task_id == task_id)
+    items = records.select_all(select(WorkItem).where(condition, WorkItem.state != "open"))
+    steps = [{"at": i.completed_at or i.created_at, "who": i.completed_by_name or "", "department": i.department.name,
+              "what": i.title.split("：")[0] + ("" if i.state == "done" else "（已取消）"), "dispatch_id": i.dispatch_id,
+              "comment": i.comment or _summary(i.data)} for i in items]
+    for supervision in db.session.scalars(select(Supervision).where(Supervision.dispatch_id.in_(dispatch_ids or [-1]))):
+        steps.append({"at": supervision.created_at, "who": supervision.created_by, "department": "",
+                      "what": "督办", "dispatch_id": supervision.dispatch_id, "comment": supervision.message})
+    return sorted(steps, key=lambda s: s["at"])
+
+
+def _summary(data: Optional[dict]) -> str:
+    if not data:
+        return ""
+    return "；".join(f"{v}" for k, v in data.items() if isinstance(v, str) and v)[:200]

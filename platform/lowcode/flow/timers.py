@@ -1,0 +1,83 @@
+"""The timer poller: fires due timer rows once each. Celery beat runs it on Redis; with Celery
+eager, a thread in the web process runs the same function."""
+from __future__ import annotations
+
+import threading
+
+from bpmn import engine
+from sqlalchemy import select, update
+
+from lowcode import audit, clock
+from lowcode.extensions import db
+from lowcode.flow import records, transitions
+from lowcode.models import TimerRow, WorkItem
+
+KIND_LABELS = {"overdue": "已超期", "reminder": "即将到期"}
+
+
+def _claim(timer_id: int) -> bool:
+    """Mark the row fired; only the one caller whose update matched acts on it (idempotence)."""
+    result = db.session.execute(update(TimerRow).where(TimerRow.id == timer_id, TimerRow.fired_at.is_(None))
+                                .values(fired_at=clock.now()).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def fire_due(now=None, limit: int = 500) -> int:
+    """Fire every due timer; returns how many fired."""
+    now = now or clock.now()
+    due = records.select_all(select(TimerRow.id).where(TimerRow.fired_at.is_(None), TimerRow.cancelled.is_(False),
+                                                       TimerRow.due_at <= now).order_by(TimerRow.due_at).limit(limit))
+    fired = 0
+    for timer_id in due:
+        timer = records.get(TimerRow, timer_id)
+        if not _claim(timer_id):
+            db.session.rollback()
+            continue
+        if timer.kind == "bpmn":
+            _sweep(timer.instance_id)
+        else:
+            _mark(timer)
+        db.session.commit()
+        fired += 1
+    return fired
+
+
+def _mark(timer: TimerRow) -> None:
+    item = records.get(WorkItem, timer.work_item_id)
+    if item.state != "open":
+        return
+    if timer.kind == "overdue":
+        item.overdue = True
+    audit.record(timer.kind, "WorkItem", item.id, f"“{item.title}”{KIND_LABELS[timer.kind]}（期限 {item.due_at:%Y-%m-%d %H:%M}）")
+
+
+def _sweep(instance_id: int) -> None:
+    instance = records.lock(instance_id)
+    if instance.status != "running":
+        return
+    from lowcode.flow.runtime import restore
+
+    workflow = restore(instance)
+    try:
+        engine.sweep_timers(workflow)
+    except engine.WorkflowIncident as incident:
+        transitions.record_incident(instance, incident)
+        return
+    transitions.advance(records.context(instance), workflow)
+
+
+def start_embedded_poller(app, interval_seconds: float = 30.0) -> threading.Event:
+    """With Celery eager there is no beat: a daemon thread polls instead. Returns its stop flag."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval_seconds):
+            with app.app_context():
+                try:
+                    fire_due()
+                except Exception:  # keep polling; the error is logged and the rows stay due
+                    app.logger.exception("timer poller failed")
+                    db.session.rollback()
+
+    threading.Thread(target=loop, name="timer-poller", daemon=True).start()
+    return stop

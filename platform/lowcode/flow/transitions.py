@@ -1,0 +1,172 @@
+"""After every engine change: save state, bring work items and timers in line, set statuses,
+and react to completion. Work items are the only thing task lists read."""
+from __future__ import annotations
+
+import datetime as dt
+
+from bpmn import engine
+from sqlalchemy import select
+
+from lowcode import audit, clock
+from lowcode.definitions import resolve_form_key
+from lowcode.extensions import db
+from lowcode.flow import lanes, records
+from lowcode.flow.records import Context
+from lowcode.models import Dispatch, ProcessInstance, TimerRow, WorkItem
+from lowcode.flow.runtime import script_engine
+
+
+def start(*, release, process: dict, business_kind: str, business_id: int, data: dict,
+          parent_id=None) -> ProcessInstance:
+    """Start a process on the pinned release's BPMN file version and advance it to its first wait."""
+    bpmn_file = next(f for f in release.files if f.path == process["file"])
+    now = clock.now()
+    instance = ProcessInstance(pack_code=release.pack_code, process_id=process["process_id"], release_id=release.id,
+                               bpmn_file_id=bpmn_file.id, business_kind=business_kind, business_id=business_id,
+                               parent_id=parent_id, status="running", state={}, created_at=now, updated_at=now)
+    db.session.add(instance)
+    db.session.flush()
+    bundle = engine.load_spec([bpmn_file.content], process["process_id"])
+    try:
+        workflow = engine.start(bundle, data, script_engine())
+    except engine.WorkflowIncident as incident:
+        record_incident(instance, incident)
+        return instance
+    advance(records.context(instance), workflow)
+    return instance
+
+
+def record_incident(instance: ProcessInstance, incident: engine.WorkflowIncident) -> None:
+    instance.state = engine.dump_state(incident.workflow)
+    instance.status = "incident"
+    instance.incident = {"task_id": incident.task_id, "task_name": incident.task_name,
+                         "task_title": incident.task_title, "error": str(incident.error)[:2000], "at": clock.now().isoformat()}
+    instance.updated_at = clock.now()
+    audit.record("incident", "ProcessInstance", instance.id,
+                 f"流程实例 {instance.id} 在“{incident.task_title or incident.task_name}”出错：{str(incident.error)[:200]}")
+
+
+def advance(ctx: Context, workflow: engine.Workflow) -> None:
+    instance = ctx.instance
+    instance.state = engine.dump_state(workflow)
+    instance.updated_at = clock.now()
+    instance.status = "completed" if engine.is_completed(workflow) else "running"
+    instance.incident = None
+    _sync_work_items(ctx, engine.ready_user_tasks(workflow))
+    _sync_process_timers(instance, engine.pending_timers(workflow))
+    ctx.record.status = engine.status_label(workflow)
+    db.session.flush()
+    if instance.status == "completed":
+        _on_completed(ctx)
+
+
+def _due(ctx: Context, deadline: str | None) -> dt.datetime | None:
+    if ctx.dispatch is None or deadline is None:
+        return None
+    return {"sign": ctx.dispatch.sign_due_at, "feedback": ctx.dispatch.feedback_due_at}.get(deadline)
+
+
+def _sync_work_items(ctx: Context, ready: list) -> None:
+    instance = ctx.instance
+    open_items = records.select_all(select(WorkItem).where(WorkItem.instance_id == instance.id,
+                                                           WorkItem.state == "open"))
+    ready_ids = {task.id for task in ready}
+    for item in open_items:
+        if item.engine_task_id not in ready_ids:
+            item.state = "cancelled"
+            _cancel_timers(item)
+    known = {item.engine_task_id for item in open_items}
+    for task in ready:
+        if task.id not in known:
+            _create_work_item(ctx, task)
+
+
+def _create_work_item(ctx: Context, task) -> WorkItem:
+    assignment = lanes.assign(ctx.binding, task.lane, clue=ctx.clue, task=ctx.task, dispatch=ctx.dispatch)
+    properties = task.properties
+    form_key = resolve_form_key(ctx.pack, ctx.warning_type, properties["formKey"]) if "formKey" in properties else None
+    display = properties.get("displayFormKey")
+    record = ctx.record
+    now = clock.now()
+    item = WorkItem(
+        instance_id=ctx.instance.id, engine_task_id=task.id, task_name=task.name, title=f"{task.title}：{record.title if hasattr(record, 'title') else record}",
+        form_key=form_key, display_form_key=resolve_form_key(ctx.pack, ctx.warning_type, display) if display else None,
+        lane=task.lane, department_id=assignment.department.id, dept_path=assignment.department.path,
+        roles="|" + "|".join(assignment.roles) + "|", business_kind=ctx.instance.business_kind,
+        clue_id=ctx.clue.id if ctx.clue else None, task_id=ctx.task.id if ctx.task else None,
+        dispatch_id=ctx.dispatch.id if ctx.dispatch else None, warning_type=ctx.warning_type,
+        level_code=(ctx.task or ctx.clue).level_code, type_code=(ctx.task or ctx.clue).type_code,
+        state="open", created_at=now, due_at=_due(ctx, properties.get("deadline")),
+    )
+    db.session.add(item)
+    db.session.flush()
+    if item.due_at is not None:
+        db.session.add(TimerRow(kind="overdue", work_item_id=item.id, due_at=item.due_at))
+        reminder_hours = ctx.task.reminder_hours if ctx.task else 0
+        if reminder_hours:
+            remind_at = item.due_at - dt.timedelta(hours=reminder_hours)
+            db.session.add(TimerRow(kind="reminder", work_item_id=item.id, due_at=max(remind_at, now)))
+    return item
+
+
+def _cancel_timers(item: WorkItem) -> None:
+    for timer in records.select_all(select(TimerRow).where(TimerRow.work_item_id == item.id,
+                                                            TimerRow.fired_at.is_(None))):
+        timer.cancelled = True
+
+
+def _sync_process_timers(instance: ProcessInstance, pending) -> None:
+    """BPMN timers become rows the poller fires; rows of timers no longer pending are cancelled."""
+    rows = records.select_all(select(TimerRow).where(TimerRow.instance_id == instance.id, TimerRow.kind == "bpmn",
+                                                      TimerRow.fired_at.is_(None), TimerRow.cancelled.is_(False)))
+    wanted = {clock.from_utc(timer.due) for timer in pending}
+    for row in rows:
+        if row.due_at not in wanted:
+            row.cancelled = True
+    for due in wanted - {row.due_at for row in rows}:
+        db.session.add(TimerRow(kind="bpmn", instance_id=instance.id, due_at=due))
+
+
+def _on_completed(ctx: Context) -> None:
+    if ctx.instance.business_kind == "dispatch":
+        dispatch = ctx.dispatch
+        dispatch.closed_at = clock.now()
+        _notify_parent(dispatch)
+    elif ctx.instance.business_kind == "task":
+        ctx.task.closed_at = clock.now()
+
+
+def _notify_parent(dispatch: Dispatch) -> None:
+    """When the last sibling closes, the forwarding dispatch (or the task) may go on."""
+    siblings = records.select_all(select(Dispatch).where(Dispatch.task_id == dispatch.task_id,
+                                                         Dispatch.parent_id.is_(dispatch.parent_id)
+                                                         if dispatch.parent_id is None else
+                                                         Dispatch.parent_id == dispatch.parent_id))
+    if any(sibling.closed_at is None for sibling in siblings):
+        return
+    if dispatch.parent_id is not None:
+        kind, business_id, signal = "dispatch", dispatch.parent_id, "children_closed"
+    else:
+        kind, business_id, signal = "task", dispatch.task_id, "dispatches_closed"
+    parent = records.select_all(select(ProcessInstance).where(ProcessInstance.business_kind == kind,
+                                                              ProcessInstance.business_id == business_id))
+    for instance in parent:
+        if instance.status == "running":
+            send_signal(instance.id, signal)
+
+
+def send_signal(instance_id: int, name: str) -> None:
+    instance = records.lock(instance_id)
+    workflow = _restore(instance)
+    try:
+        engine.send_signal(workflow, name)
+    except engine.WorkflowIncident as incident:
+        record_incident(instance, incident)
+        return
+    advance(records.context(instance), workflow)
+
+
+def _restore(instance: ProcessInstance) -> engine.Workflow:
+    from lowcode.flow.runtime import restore
+
+    return restore(instance)

@@ -1,0 +1,230 @@
+"""The clue and task processes of the nmv pack, end to end through the service layer."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from lowcode import publishing
+from lowcode.flow import actions
+from lowcode.flow.timers import fire_due
+from lowcode.models import AuditEvent, Clue, Department, Dispatch, Officer, ProcessInstance, Task, WorkItem
+from tests.form_samples import sample
+
+REVIEW_AND_APPROVAL = "STATION_FATAL_ACCIDENT"
+
+
+@pytest.fixture()
+def ctx(app):
+    with app.test_request_context():
+        yield
+
+
+def user(name: str) -> Officer:
+    from lowcode.extensions import db
+
+    return db.session.scalar(select(Officer).where(Officer.username == name))
+
+
+def department(code: str) -> Department:
+    from lowcode.extensions import db
+
+    return db.session.scalar(select(Department).where(Department.code == code))
+
+
+def pack():
+    return publishing.current_tree().packs["nmv"]
+
+
+def open_item(username: str, **where) -> WorkItem:
+    from lowcode.extensions import db
+
+    query = actions.inbox_query(user(username)).execution_options(unscoped=True)
+    for column, value in where.items():
+        query = query.where(getattr(WorkItem, column) == value)
+    items = db.session.scalars(query).all()
+    assert len(items) == 1, [(i.title, i.department_id) for i in items]
+    return items[0]
+
+
+def do(username: str, form_values: dict | None = None, **where) -> WorkItem:
+    item = open_item(username, **where)
+    return actions.submit(item.id, sample(pack(), item.form_key, **(form_values or {})), user(username))
+
+
+def new_clue(title: str, warning_type: str = REVIEW_AND_APPROVAL) -> Clue:
+    return actions.create_clue(warning_type=warning_type, title=title, department=department("310000000000"),
+                               source="总队研判", payload={"note": title})
+
+
+def record(model, identity):
+    from lowcode.extensions import db
+
+    db.session.expire_all()
+    return db.session.get(model, identity, execution_options={"unscoped": True})
+
+
+def test_review_rejected_ends_the_clue(ctx):
+    clue = new_clue("审核不通过测试")
+    do("yanpan", {"review_result": "不通过", "review_opinion": "信息不实，退回研判"}, clue_id=clue.id)
+    assert record(Clue, clue.id).status == "审核不通过"
+
+
+def test_evaluation_invalid_ends_the_clue(ctx):
+    clue = new_clue("评估无效测试")
+    do("yanpan", {"review_result": "通过"}, clue_id=clue.id)
+    do("yanpan", {"evaluation_result": "无效", "invalid_reason": "重复线索"}, clue_id=clue.id)
+    assert record(Clue, clue.id).status == "线索无效"
+
+
+def adopted_task(title: str) -> Task:
+    from lowcode.extensions import db
+
+    clue = new_clue(title)
+    do("yanpan", {"review_result": "通过"}, clue_id=clue.id)
+    do("yanpan", {"evaluation_result": "采纳下发"}, clue_id=clue.id)
+    assert record(Clue, clue.id).status == "已采纳下发"
+    return db.session.scalar(select(Task).where(Task.clue_id == clue.id).execution_options(unscoped=True))
+
+
+def test_approval_rejected_ends_the_task(ctx):
+    task = adopted_task("审批不通过测试")
+    do("yanpan", {"approval_result": "不通过", "approval_opinion": "证据不足"}, task_id=task.id)
+    assert record(Task, task.id).status == "审批不通过"
+
+
+def dispatch_to(task: Task, codes: list[str]) -> None:
+    do("yanpan", {"approval_result": "通过"}, task_id=task.id)
+    do("yanpan", {"receivers": [{"department_code": c} for c in codes], "requirements": "请按期处置反馈"},
+       task_id=task.id)
+
+
+def test_the_whole_loop_with_forward_supervise_and_rework(ctx):
+    from lowcode.extensions import db
+
+    task = adopted_task("闭环测试：某站点亡人事故")
+    dispatch_to(task, ["310104000000", "310115000000"])
+    xuhui, pudong = (db.session.scalar(select(Dispatch).where(Dispatch.task_id == task.id,
+                                                              Dispatch.receiver_department_id == department(c).id)
+                                       .execution_options(unscoped=True)) for c in ("310104000000", "310115000000"))
+    assert xuhui.status == "任务签收" and xuhui.sign_due_at is not None
+
+    supervision = actions.supervise(pudong.id, "请加快处置", dt.datetime(2030, 1, 1), user("yanpan"))
+    actions.reply_supervision(supervision.id, "正在处置", user("zd_pudong"))
+
+    do("zd_xuhui", {"handling": "转发下级"}, dispatch_id=xuhui.id)
+    do("zd_xuhui", {"receivers": [{"department_code": "310104010000"}], "requirements": "请大队上门检查"},
+       dispatch_id=xuhui.id)
+    child = db.session.scalar(select(Dispatch).where(Dispatch.parent_id == xuhui.id).execution_options(unscoped=True))
+    assert record(Dispatch, xuhui.id).status == "等待下级办结"
+    do("dd_xuhui", {"handling": "本单位处置"}, dispatch_id=child.id)
+    do("pda_xuhui", dispatch_id=child.id)  # the PDA officer feeds back with the checklist
+    do("zd_xuhui", {"feedback_review_result": "退回", "feedback_review_opinion": "照片不清晰，请补充"},
+       dispatch_id=child.id)
+    do("dd_xuhui", dispatch_id=child.id)
+    do("zd_xuhui", {"feedback_review_result": "通过"}, dispatch_id=child.id)
+    assert record(Dispatch, child.id).closed_at is not None
+    do("zd_xuhui", dispatch_id=xuhui.id)  # the 支队 feeds back upward once its brigade is done
+    do("yanpan", {"feedback_review_result": "通过"}, dispatch_id=xuhui.id)
+    assert record(Task, task.id).status == "等待各接收部门办结"
+
+    do("zd_pudong", {"handling": "本单位处置"}, dispatch_id=pudong.id)
+    do("zd_pudong", dispatch_id=pudong.id)
+    do("yanpan", {"feedback_review_result": "通过"}, dispatch_id=pudong.id)
+    do("yanpan", task_id=task.id)
+    assert record(Task, task.id).status == "已办结归档"
+
+    steps = actions.timeline(task.id)
+    whats = [s["what"] for s in steps]
+    assert whats[:2] == ["任务审批", "任务下发"]
+    assert whats.count("反馈审核") == 4 and "督办" in whats and whats[-1] == "办结归档"
+    assert all(a["at"] <= b["at"] for a, b in zip(steps, steps[1:]))
+    receiver_view = actions.timeline(task.id, dispatch_id=xuhui.id)
+    assert {s["dispatch_id"] for s in receiver_view} == {xuhui.id, child.id}
+
+
+def test_terminate_ends_every_open_branch(ctx):
+    from lowcode.extensions import db
+
+    task = adopted_task("终止测试")
+    dispatch_to(task, ["310105000000", "310106000000"])
+    with pytest.raises(actions.ActionRefused):
+        actions.terminate(task.id, "不应允许", user("zd_changning"))
+    actions.terminate(task.id, "当事站点已关停", user("yanpan"))
+    items = db.session.scalars(select(WorkItem).where(WorkItem.task_id == task.id)
+                               .execution_options(unscoped=True)).all()
+    assert not [i for i in items if i.state == "open"]
+    assert {i.comment for i in items if i.state == "cancelled"} == {"任务已终止：当事站点已关停"}
+    assert record(Task, task.id).status == "已终止"
+    instances = db.session.scalars(select(ProcessInstance).where(ProcessInstance.business_kind == "dispatch")
+                                   .where(ProcessInstance.business_id.in_(
+                                       select(Dispatch.id).where(Dispatch.task_id == task.id)))).all()
+    assert instances and {i.status for i in instances} == {"cancelled"}
+
+
+def test_overdue_by_timer_is_marked_once(ctx):
+    from lowcode.extensions import db
+
+    task = adopted_task("超期测试")
+    dispatch_to(task, ["310107000000"])
+    item = open_item("zd_putuo", task_id=task.id)
+    assert item.due_at is not None and not item.overdue
+    later = item.due_at + dt.timedelta(minutes=1)
+    fire_due(now=later)
+    fire_due(now=later)
+    assert record(WorkItem, item.id).overdue
+    overdue_events = db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "overdue", AuditEvent.object_id == str(item.id)))
+    reminders = db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "reminder", AuditEvent.object_id == str(item.id)))
+    assert (overdue_events, reminders) == (1, 1)
+
+
+def test_a_failing_service_is_an_incident_that_can_be_retried(ctx, app):
+    from lowcode.extensions import db
+    from lowcode.flow.runtime import script_engine
+
+    task = adopted_task("服务出错测试")
+    do("yanpan", {"approval_result": "通过"}, task_id=task.id)
+    registry = script_engine().services
+    real = registry.lookup("platform.dispatch_task")
+
+    def outage(**_):
+        raise ConnectionError("下发服务暂不可用")
+
+    registry.register("platform.dispatch_task", outage)
+    try:
+        do("yanpan", {"receivers": [{"department_code": "310109000000"}], "requirements": "请处置"}, task_id=task.id)
+    finally:
+        registry.register("platform.dispatch_task", real)
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.business_kind == "task",
+                                                               ProcessInstance.business_id == task.id))
+    assert instance.status == "incident" and "下发服务暂不可用" in instance.incident["error"]
+    actions.retry_incident(instance.id, user("admin"))
+    assert record(ProcessInstance, instance.id).status == "running"
+    assert open_item("zd_hongkou", task_id=task.id).task_name == "Task_Sign"
+
+
+def test_a_late_submit_is_refused_not_lost(ctx):
+    task = adopted_task("重复提交测试")
+    dispatch_to(task, ["310110000000"])
+    item = open_item("zd_yangpu", task_id=task.id)
+    data = sample(pack(), item.form_key, handling="本单位处置")
+    actions.submit(item.id, data, user("zd_yangpu"))
+    with pytest.raises(actions.ActionRefused):
+        actions.submit(item.id, data, user("zd_yangpu"))
+
+
+def test_invalid_answers_and_wrong_receivers_are_refused_with_field_errors(ctx):
+    task = adopted_task("表单校验测试")
+    do("yanpan", {"approval_result": "通过"}, task_id=task.id)
+    item = open_item("yanpan", task_id=task.id)
+    with pytest.raises(actions.FormInvalid) as refused:
+        actions.submit(item.id, {"requirements": "x"}, user("yanpan"))
+    assert "receivers" in str(refused.value.errors) or "表单" in refused.value.errors
+    with pytest.raises(actions.FormInvalid) as refused:
+        actions.submit(item.id, {"receivers": [{"department_code": "999999999999"}], "requirements": "x"},
+                       user("yanpan"))
+    assert refused.value.errors == {"receivers": "接收部门 999999999999 不存在"}
+    with pytest.raises(actions.ActionRefused):
+        actions.submit(item.id, {"receivers": [{"department_code": "310104000000"}], "requirements": "x"},
+                       user("zd_xuhui"))
