@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from flask_appbuilder import Model
 
@@ -29,7 +29,8 @@ class ProcessInstance(Model):
     business_id: Mapped[int] = mapped_column(Integer, nullable=False)
     parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("process_instance.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), nullable=False, index=True, default="running")
-    state: Mapped[dict] = mapped_column(JSONType, nullable=False)
+    # Plain JSON, not JSONB: SpiffWorkflow's state depends on key order, which JSONB does not keep.
+    state: Mapped[dict] = mapped_column(JSON, nullable=False)
     incident: Mapped[Optional[dict]] = mapped_column(JSONType)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
