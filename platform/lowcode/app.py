@@ -52,6 +52,7 @@ def create_app(overrides: Optional[dict] = None) -> Flask:
     app.config.update(config)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # it logs every task state change
 
     db.init_app(app)
     CSRFProtect(app)  # every form post; the REST API (token-authenticated) is exempted by its views
