@@ -69,14 +69,11 @@ def _validate(item: WorkItem, data: dict) -> None:
               for error in form_validator(ctx.pack, item.form_key).iter_errors(data)}
     if errors:
         raise FormInvalid(errors)
-    if "receivers" in data and item.dispatch_id is not None:
+    if "receivers" in data:  # checked before the engine runs, so a wrong choice is a form error, not an incident
+        sender = (records.get(Dispatch, item.dispatch_id).receiver if item.dispatch_id is not None
+                  else records.get(Task, item.task_id).issuer)
         try:
-            receiving_departments(records.get(Dispatch, item.dispatch_id).receiver, data["receivers"])
-        except ReceiverError as error:
-            raise FormInvalid({"receivers": str(error)}) from error
-    elif "receivers" in data and item.task_id is not None:
-        try:
-            receiving_departments(records.get(Task, item.task_id).issuer, data["receivers"])
+            receiving_departments(sender, data["receivers"])
         except ReceiverError as error:
             raise FormInvalid({"receivers": str(error)}) from error
 
