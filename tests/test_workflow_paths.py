@@ -228,3 +228,55 @@ def test_invalid_answers_and_wrong_receivers_are_refused_with_field_errors(ctx):
     with pytest.raises(actions.ActionRefused):
         actions.submit(item.id, {"receivers": [{"department_code": "310104000000"}], "requirements": "x"},
                        user("zd_xuhui"))
+
+
+def test_timelines_and_actions_through_the_api(ctx, api):
+    task = adopted_task("接口测试")
+    dispatch_to(task, ["310114000000"])
+    jiading = api("zd_jiading")
+    [item] = [i for i in jiading.get("/api/v1/workflow/inbox").get_json()["result"] if i["task_id"] == task.id]
+    wrong = jiading.post(f"/api/v1/workflow/work-items/{item['id']}/submit", json={"data": {"handling": "随便"}})
+    assert wrong.status_code == 400 and "handling" in str(wrong.get_json())
+    answers = sample(pack(), item["form_key"], handling="本单位处置")
+    assert jiading.post(f"/api/v1/workflow/work-items/{item['id']}/submit", json={"data": answers}).status_code == 200
+    again = jiading.post(f"/api/v1/workflow/work-items/{item['id']}/submit", json={"data": answers})
+    assert again.status_code == 409 and "已处理" in again.get_json()["message"]
+
+    dispatch_id = item["dispatch_id"]
+    assert api("yanpan").post(f"/api/v1/workflow/dispatches/{dispatch_id}/supervise",
+                              json={"message": "请于今日反馈", "reply_due_at": "2030-01-01T18:00"}).status_code == 200
+    issuer_view = api("yanpan").get(f"/api/v1/workflow/tasks/{task.id}/timeline").get_json()
+    assert [s["what"] for s in issuer_view["steps"]] == ["任务审批", "任务下发", "任务签收", "督办"]
+    receiver_view = jiading.get(f"/api/v1/workflow/dispatches/{dispatch_id}/timeline").get_json()
+    assert [s["what"] for s in receiver_view["steps"]] == ["任务签收", "督办"]
+    assert jiading.get(f"/api/v1/workflow/tasks/{task.id}/timeline").status_code == 200
+    assert api("zd_xuhui").get(f"/api/v1/workflow/dispatches/{dispatch_id}/timeline").status_code == 404
+    assert api("zd_xuhui").get(f"/api/v1/workflow/tasks/{task.id}/timeline").status_code == 404
+    assert api("lingdao").post(f"/api/v1/workflow/tasks/{task.id}/terminate", json={"reason": "x"}).status_code == 403
+    refused = jiading.post(f"/api/v1/workflow/tasks/{task.id}/terminate", json={"reason": "x"})
+    assert refused.status_code == 409
+
+
+def test_incidents_page_retries(ctx, client, app):
+    from lowcode.extensions import db
+    from lowcode.flow.runtime import script_engine
+    from tests.conftest import csrf_token, web_login
+
+    task = adopted_task("异常页面测试")
+    do("yanpan", {"approval_result": "通过"}, task_id=task.id)
+    registry = script_engine().services
+    real = registry.lookup("platform.dispatch_task")
+    registry.register("platform.dispatch_task", lambda **_: 1 / 0)
+    try:
+        do("yanpan", {"receivers": [{"department_code": "310116000000"}], "requirements": "请处置"}, task_id=task.id)
+    finally:
+        registry.register("platform.dispatch_task", real)
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.business_kind == "task",
+                                                               ProcessInstance.business_id == task.id))
+    web_login(client, "admin")
+    page = client.get("/incidents/").get_data(as_text=True)
+    assert "下发至接收部门" in page and "division by zero" in page
+    client.post(f"/incidents/{instance.id}/retry", data={"csrf_token": csrf_token(page)})
+    assert record(ProcessInstance, instance.id).status == "running"
+    assert f"<td>{instance.id}</td>" in page
+    assert f"<td>{instance.id}</td>" not in client.get("/incidents/").get_data(as_text=True)

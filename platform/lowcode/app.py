@@ -76,6 +76,9 @@ def create_app(overrides: Optional[dict] = None) -> Flask:
 
 def _bind_request() -> None:
     """Fix who is acting and what they may see, once per request, before any view runs."""
+    # Nothing of an earlier request may leak in (an app context can outlive one request).
+    for key in ("data_scope", "audit_actor", "request_id", "current_releases"):
+        g.pop(key, None)
     audit.request_id()
     user = _authenticated_user()
     if user is None:

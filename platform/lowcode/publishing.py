@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Optional
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from sqlalchemy import func, select
 
 from lowcode import audit, clock
@@ -54,11 +54,22 @@ def _release_hash(files: PackFiles) -> str:
 
 
 def current_releases() -> dict[str, DefinitionRelease]:
+    """The current release of every pack; asked once per request (publishing forgets it)."""
+    if has_app_context() and "current_releases" in g:
+        return g.current_releases
     latest = select(DefinitionRelease.pack_code, func.max(DefinitionRelease.number).label("number")).group_by(
         DefinitionRelease.pack_code).subquery()
     releases = db.session.scalars(select(DefinitionRelease).join(
         latest, (DefinitionRelease.pack_code == latest.c.pack_code) & (DefinitionRelease.number == latest.c.number)))
-    return {release.pack_code: release for release in releases}
+    found = {release.pack_code: release for release in releases}
+    if has_app_context():
+        g.current_releases = found
+    return found
+
+
+def _forget_current_releases() -> None:
+    if has_app_context():
+        g.pop("current_releases", None)
 
 
 def release_files(release: DefinitionRelease) -> PackFiles:
@@ -115,6 +126,7 @@ def publish(pack_code: str, files: PackFiles, *, source: str, note: str = "",
     )
     db.session.add(release)
     db.session.flush()
+    _forget_current_releases()
     changed = changed_paths(release_files(current) if current else {}, files)
     audit.record("publish", "DefinitionRelease", release.id,
                  f"发布定义包 {pack_code} 第 {release.number} 版（{SOURCE_LABELS.get(source, source)}）："

@@ -65,3 +65,13 @@ def install() -> None:
     """Attach the scope to every Session; idempotent."""
     if not event.contains(Session, "do_orm_execute", _apply_scope):
         event.listen(Session, "do_orm_execute", _apply_scope)
+
+
+def visible(model, identity):
+    """The record if the current scope lets it be seen. Always a query: `Session.get` may answer
+    from the identity map without SQL, and so without the scope's criteria."""
+    from sqlalchemy import select
+
+    from lowcode.extensions import db
+
+    return db.session.scalar(select(model).where(model.id == identity))

@@ -6,10 +6,9 @@ import datetime as dt
 from typing import Optional
 
 from bpmn import engine
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from lowcode import audit, clock, publishing
-from lowcode.definitions import form_validator
 from lowcode.extensions import db
 from lowcode.flow import records, transitions
 from lowcode.flow.platform_services import ReceiverError, receiving_departments
@@ -61,12 +60,11 @@ def inbox_query(user, state: str = "open"):
                                    or_(*roles)).order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id))
 
 
-def _validate(item: WorkItem, data: dict) -> None:
+def _validate(ctx: records.Context, item: WorkItem, data: dict) -> None:
     if not item.form_key:
         return
-    ctx = records.context(records.get(ProcessInstance, item.instance_id))
     errors = {"/".join(str(p) for p in error.absolute_path) or "表单": error.message
-              for error in form_validator(ctx.pack, item.form_key).iter_errors(data)}
+              for error in records.validator(ctx.pack, item.form_key).iter_errors(data)}
     if errors:
         raise FormInvalid(errors)
     if "receivers" in data:  # checked before the engine runs, so a wrong choice is a form error, not an incident
@@ -94,7 +92,8 @@ def submit(work_item_id: int, data: dict, user) -> WorkItem:
         raise ActionRefused("该待办已处理或已失效")
     if not may_act(user, item):
         raise ActionRefused("您不是该待办的办理部门或角色")
-    _validate(item, data)
+    ctx = records.context(records.get(ProcessInstance, item.instance_id))
+    _validate(ctx, item, data)
     instance = records.lock(item.instance_id)
     db.session.refresh(item)  # a concurrent submit may have finished while we waited for the lock
     if item.state != "open":
@@ -104,7 +103,6 @@ def submit(work_item_id: int, data: dict, user) -> WorkItem:
     workflow = restore(instance)
     ready = {t.id: t for t in engine.ready_user_tasks(workflow)}
     properties = ready[item.engine_task_id].properties if item.engine_task_id in ready else {}
-    ctx = records.context(instance)
     try:
         engine.complete_user_task(workflow, item.engine_task_id, _routing(properties, data))
     except engine.TaskNoLongerReady:
@@ -128,9 +126,8 @@ def _complete_item(item: WorkItem, data: dict, user) -> None:
     item.completed_at = clock.now()
     item.completed_by_id = user.id
     item.completed_by_name = user.display_name
-    for timer in records.select_all(select(TimerRow).where(TimerRow.work_item_id == item.id,
-                                                            TimerRow.fired_at.is_(None))):
-        timer.cancelled = True
+    db.session.execute(update(TimerRow).where(TimerRow.work_item_id == item.id, TimerRow.fired_at.is_(None))
+                       .values(cancelled=True).execution_options(synchronize_session=False))
     audit.record("submit", "WorkItem", item.id, f"{user.display_name}办理“{item.title}”")
 
 

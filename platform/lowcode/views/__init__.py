@@ -22,9 +22,11 @@ def register() -> None:
     from lowcode.views.definitions import DefinitionsView
     from lowcode.views.departments import DepartmentApi, DepartmentView
     from lowcode.views.officers import OfficerApi
+    from lowcode.views.workflow import IncidentsView, WorkflowApi
 
     add_page(DepartmentView, "Departments", "组织机构", "System", "系统管理", "fa-sitemap")
     add_page(AuditEventView, "AuditEvents", "审计日志", "System", "系统管理", "fa-history")
     add_page(DefinitionsView, "Definitions", "定义与版本", "Configuration", "业务配置", "fa-code-fork")
-    for api in (DepartmentApi, OfficerApi, AuditEventApi):
+    add_page(IncidentsView, "Incidents", "流程异常", "System", "系统管理", "fa-exclamation-triangle")
+    for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi):
         appbuilder.add_api(api)
