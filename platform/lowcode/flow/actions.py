@@ -92,12 +92,12 @@ def submit(work_item_id: int, data: dict, user) -> WorkItem:
         raise ActionRefused("该待办已处理或已失效")
     if not may_act(user, item):
         raise ActionRefused("您不是该待办的办理部门或角色")
-    ctx = records.context(records.get(ProcessInstance, item.instance_id))
-    _validate(ctx, item, data)
     instance = records.lock(item.instance_id)
     db.session.refresh(item)  # a concurrent submit may have finished while we waited for the lock
     if item.state != "open":
         raise ActionRefused("该待办已被他人办理")
+    ctx = records.context(instance)
+    _validate(ctx, item, data)
     if instance.status != "running":
         raise ActionRefused("流程当前不可办理（已结束、已终止或出错待处理）")
     workflow = restore(instance)

@@ -52,9 +52,20 @@ def context(instance: ProcessInstance) -> Context:
     else:
         clue = get(Clue, instance.business_id)
     warning_type = (task or clue).warning_type
-    pack = publishing.pinned_tree(get(DefinitionRelease, instance.release_id)).packs[instance.pack_code]
+    pack = pinned_pack(instance.release_id)
     binding_code = pack.warning_types[warning_type].content["process_binding"]
     return Context(instance, pack, pack.process_bindings[binding_code].content, warning_type, clue, task, dispatch)
+
+
+_PINNED: dict[int, Pack] = {}
+
+
+def pinned_pack(release_id: int) -> Pack:
+    """The pack as its release published it; a release never changes, so one load per process."""
+    if release_id not in _PINNED:
+        release = get(DefinitionRelease, release_id)
+        _PINNED[release_id] = publishing.pinned_tree(release).packs[release.pack_code]
+    return _PINNED[release_id]
 
 
 def validator(pack: Pack, form_key: str):

@@ -23,9 +23,16 @@ def script_engine() -> RestrictedScriptEngine:
     return extension["script_engine"]
 
 
+_BUNDLES: dict[tuple[int, str], engine.SpecBundle] = {}
+
+
 def bundle_for(instance: ProcessInstance) -> engine.SpecBundle:
-    bpmn_file = db.session.get(DefinitionFile, instance.bpmn_file_id)
-    return engine.load_spec([bpmn_file.content], instance.process_id)
+    """The parsed spec of the BPMN file version the instance pinned: stored versions never change."""
+    key = (instance.bpmn_file_id, instance.process_id)
+    if key not in _BUNDLES:
+        bpmn_file = db.session.get(DefinitionFile, instance.bpmn_file_id)
+        _BUNDLES[key] = engine.load_spec([bpmn_file.content], instance.process_id)
+    return _BUNDLES[key]
 
 
 def restore(instance: ProcessInstance) -> engine.Workflow:
