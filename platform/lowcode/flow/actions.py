@@ -96,6 +96,13 @@ def submit(work_item_id: int, data: dict, user) -> WorkItem:
     db.session.refresh(item)  # a concurrent submit may have finished while we waited for the lock
     if item.state != "open":
         raise ActionRefused("该待办已被他人办理")
+    # One flush at commit instead of one before every query: the flow reads its own pending
+    # changes through the identity map.
+    with db.session.no_autoflush:
+        return _apply(instance, item, data, user)
+
+
+def _apply(instance: ProcessInstance, item: WorkItem, data: dict, user) -> WorkItem:
     ctx = records.context(instance)
     _validate(ctx, item, data)
     if instance.status != "running":

@@ -55,7 +55,6 @@ def advance(ctx: Context, workflow: engine.Workflow) -> None:
     _sync_work_items(ctx, engine.ready_user_tasks(workflow))
     _sync_process_timers(instance, engine.pending_timers(workflow))
     ctx.record.status = engine.status_label(workflow)
-    db.session.flush()
     if instance.status == "completed":
         _on_completed(ctx)
 
@@ -68,8 +67,9 @@ def _due(ctx: Context, deadline: str | None) -> dt.datetime | None:
 
 def _sync_work_items(ctx: Context, ready: list) -> None:
     instance = ctx.instance
-    open_items = records.select_all(select(WorkItem).where(WorkItem.instance_id == instance.id,
-                                                           WorkItem.state == "open"))
+    # Filtered again in Python: an item completed in this unit of work may not be flushed yet.
+    open_items = [item for item in records.select_all(select(WorkItem).where(
+        WorkItem.instance_id == instance.id, WorkItem.state == "open")) if item.state == "open"]
     ready_ids = {task.id for task in ready}
     for item in open_items:
         if item.engine_task_id not in ready_ids:
@@ -99,13 +99,12 @@ def _create_work_item(ctx: Context, task) -> WorkItem:
         state="open", created_at=now, due_at=_due(ctx, properties.get("deadline")),
     )
     db.session.add(item)
-    db.session.flush()
     if item.due_at is not None:
-        db.session.add(TimerRow(kind="overdue", work_item_id=item.id, due_at=item.due_at))
+        db.session.add(TimerRow(kind="overdue", work_item=item, due_at=item.due_at))
         reminder_hours = ctx.task.reminder_hours if ctx.task else 0
         if reminder_hours:
             remind_at = item.due_at - dt.timedelta(hours=reminder_hours)
-            db.session.add(TimerRow(kind="reminder", work_item_id=item.id, due_at=max(remind_at, now)))
+            db.session.add(TimerRow(kind="reminder", work_item=item, due_at=max(remind_at, now)))
     return item
 
 

@@ -94,3 +94,5 @@ class TimerRow(Model):
     due_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
     fired_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     cancelled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    work_item = relationship("WorkItem")
