@@ -179,29 +179,33 @@ def test_overdue_by_timer_is_marked_once(ctx):
     assert (overdue_events, reminders) == (1, 1)
 
 
-def test_a_failing_service_is_an_incident_that_can_be_retried(ctx, app):
+def dispatch_during_outage(title: str, code: str, failure) -> ProcessInstance:
+    """Approve and dispatch a task while the dispatch service fails (a peer system is down)."""
     from lowcode.extensions import db
     from lowcode.flow.runtime import script_engine
 
-    task = adopted_task("服务出错测试")
+    task = adopted_task(title)
     do("yanpan", {"approval_result": "通过"}, task_id=task.id)
     registry = script_engine().services
     real = registry.lookup("platform.dispatch_task")
+    registry.register("platform.dispatch_task", failure)
+    try:
+        do("yanpan", {"receivers": [{"department_code": code}], "requirements": "请处置"}, task_id=task.id)
+    finally:
+        registry.register("platform.dispatch_task", real)
+    return db.session.scalar(select(ProcessInstance).where(ProcessInstance.business_kind == "task",
+                                                           ProcessInstance.business_id == task.id))
 
+
+def test_a_failing_service_is_an_incident_that_can_be_retried(ctx, app):
     def outage(**_):
         raise ConnectionError("下发服务暂不可用")
 
-    registry.register("platform.dispatch_task", outage)
-    try:
-        do("yanpan", {"receivers": [{"department_code": "310109000000"}], "requirements": "请处置"}, task_id=task.id)
-    finally:
-        registry.register("platform.dispatch_task", real)
-    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.business_kind == "task",
-                                                               ProcessInstance.business_id == task.id))
+    instance = dispatch_during_outage("服务出错测试", "310109000000", outage)
     assert instance.status == "incident" and "下发服务暂不可用" in instance.incident["error"]
     actions.retry_incident(instance.id, user("admin"))
     assert record(ProcessInstance, instance.id).status == "running"
-    assert open_item("zd_hongkou", task_id=task.id).task_name == "Task_Sign"
+    assert open_item("zd_hongkou", task_id=instance.business_id).task_name == "Task_Sign"
 
 
 def test_a_late_submit_is_refused_not_lost(ctx):
@@ -258,21 +262,9 @@ def test_timelines_and_actions_through_the_api(ctx, api):
 
 
 def test_incidents_page_retries(ctx, client, app):
-    from lowcode.extensions import db
-    from lowcode.flow.runtime import script_engine
     from tests.conftest import csrf_token, web_login
 
-    task = adopted_task("异常页面测试")
-    do("yanpan", {"approval_result": "通过"}, task_id=task.id)
-    registry = script_engine().services
-    real = registry.lookup("platform.dispatch_task")
-    registry.register("platform.dispatch_task", lambda **_: 1 / 0)
-    try:
-        do("yanpan", {"receivers": [{"department_code": "310116000000"}], "requirements": "请处置"}, task_id=task.id)
-    finally:
-        registry.register("platform.dispatch_task", real)
-    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.business_kind == "task",
-                                                               ProcessInstance.business_id == task.id))
+    instance = dispatch_during_outage("异常页面测试", "310116000000", lambda **_: 1 / 0)
     web_login(client, "admin")
     page = client.get("/incidents/").get_data(as_text=True)
     assert "下发至接收部门" in page and "division by zero" in page
