@@ -36,6 +36,11 @@ class Context:
     dispatch: Optional[Dispatch] = None
 
     @property
+    def title(self) -> str:
+        """What the work is about, as people call it: the task's title, else the clue's."""
+        return (self.task or self.clue).title
+
+    @property
     def record(self):
         return {"clue": self.clue, "task": self.task, "dispatch": self.dispatch}[self.instance.business_kind]
 

@@ -86,10 +86,9 @@ def _create_work_item(ctx: Context, task) -> WorkItem:
     properties = task.properties
     form_key = resolve_form_key(ctx.pack, ctx.warning_type, properties["formKey"]) if "formKey" in properties else None
     display = properties.get("displayFormKey")
-    record = ctx.record
     now = clock.now()
     item = WorkItem(
-        instance_id=ctx.instance.id, engine_task_id=task.id, task_name=task.name, title=f"{task.title}：{record.title if hasattr(record, 'title') else record}",
+        instance_id=ctx.instance.id, engine_task_id=task.id, task_name=task.name, title=f"{task.title}：{ctx.title}",
         form_key=form_key, display_form_key=resolve_form_key(ctx.pack, ctx.warning_type, display) if display else None,
         lane=task.lane, department_id=assignment.department.id, dept_path=assignment.department.path,
         roles="|" + "|".join(assignment.roles) + "|", business_kind=ctx.instance.business_kind,
