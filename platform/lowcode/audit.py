@@ -77,8 +77,16 @@ def record(
     connection=None,
 ) -> None:
     """Write one audit event in the current transaction (of `connection`, else of `session`)."""
+    statement = insert(AuditEvent.__table__).values(**_row(action, object_type, object_id, summary, before, after))
+    if connection is not None:
+        connection.execute(statement)
+    else:
+        _default_session(session).execute(statement)
+
+
+def _row(action, object_type, object_id, summary, before, after) -> dict:
     actor = _actor()
-    row = {
+    return {
         "at": clock.now(),
         "actor_id": actor["id"],
         "actor_name": actor["name"],
@@ -92,11 +100,6 @@ def record(
         "request_id": request_id(),
         "client_addr": _client_addr(),
     }
-    statement = insert(AuditEvent.__table__).values(**row)
-    if connection is not None:
-        connection.execute(statement)
-    else:
-        _default_session(session).execute(statement)
 
 
 def _default_session(session: Optional[Session]) -> Session:
@@ -160,21 +163,21 @@ def _label(obj) -> str:
 
 
 def _after_flush(session: Session, _context) -> None:
-    connection = session.connection()
+    rows = []
     for obj in session.new:
         if isinstance(obj, AuditedMixin):
-            record("create", type(obj).__name__, _pk(obj), f"新增{_label(obj)}",
-                   after=_snapshot(obj), connection=connection)
+            rows.append(_row("create", type(obj).__name__, _pk(obj), f"新增{_label(obj)}", None, _snapshot(obj)))
     for obj in session.dirty:
         if isinstance(obj, AuditedMixin) and session.is_modified(obj, include_collections=False):
             before, after = _changes(obj)
             if after:
-                record("update", type(obj).__name__, _pk(obj), f"修改{_label(obj)}：{'、'.join(after)}",
-                       before=before, after=after, connection=connection)
+                rows.append(_row("update", type(obj).__name__, _pk(obj), f"修改{_label(obj)}：{'、'.join(after)}",
+                                 before, after))
     for obj in session.deleted:
         if isinstance(obj, AuditedMixin):
-            record("delete", type(obj).__name__, _pk(obj), f"删除{_label(obj)}",
-                   before=_snapshot(obj), connection=connection)
+            rows.append(_row("delete", type(obj).__name__, _pk(obj), f"删除{_label(obj)}", _snapshot(obj), None))
+    if rows:  # one statement for the whole flush, however many records changed
+        session.connection().execute(insert(AuditEvent.__table__), rows)
 
 
 def _pk(obj) -> str:

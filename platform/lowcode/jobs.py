@@ -32,6 +32,13 @@ def make_celery(app: Flask) -> Celery:
     return celery
 
 
+def start_clue_processes(clue_ids: list[int]) -> None:
+    """Start the processes of new clues: in the background on a worker, in-process when eager."""
+    from flask import current_app
+
+    current_app.extensions["celery"].tasks["lowcode.start_clue_processes"].delay(clue_ids)
+
+
 def _register_tasks(celery: Celery) -> None:
     @celery.task(name="lowcode.ping")
     def ping() -> dict:
@@ -39,6 +46,19 @@ def _register_tasks(celery: Celery) -> None:
         from lowcode.health import check_database
 
         return {"database": check_database()}
+
+    @celery.task(name="lowcode.start_clue_processes")
+    def start_clue_processes_task(clue_ids: list[int]) -> int:
+        from lowcode.extensions import db
+        from lowcode.flow import actions, records
+        from lowcode.models import Clue
+
+        for clue_id in clue_ids:
+            clue = records.get(Clue, clue_id)
+            if clue is not None and clue.status == "待启动":
+                actions.start_clue_process(clue)
+                db.session.commit()
+        return len(clue_ids)
 
     @celery.task(name="lowcode.fire_timers")
     def fire_timers() -> int:

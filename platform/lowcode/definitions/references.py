@@ -41,6 +41,10 @@ def _warning_type_errors(pack: Pack) -> list[DefinitionError]:
             key = text(content, field)
             if key is not None and key not in pack.forms:
                 errors.append(_error(definition, f"引用的表单 {key} 不存在（应有 {key}.schema.json 与 {key}.ui.json）", field))
+        binding = pack.process_bindings.get(text(content, "process_binding") or "")
+        source = text(content, "source")
+        if binding is not None and binding.valid and source is not None and source not in binding.content["clue_owner"]:
+            errors.append(_error(definition, f"流程绑定 {binding.code} 没有规定来源“{source}”的线索归属部门", "source"))
     return errors
 
 

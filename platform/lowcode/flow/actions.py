@@ -26,21 +26,34 @@ class FormInvalid(ActionRefused):
         self.errors = errors
 
 
-def create_clue(*, warning_type: str, title: str, department: Department, source: str,
-                subject: Optional[dict] = None, payload: Optional[dict] = None, pack_code: str = "nmv") -> Clue:
-    """A clue of a warning type, with its clue process started on the release in force."""
-    release = publishing.current_releases()[pack_code]
-    pack = publishing.pinned_tree(release).packs[pack_code]
+def new_clue(*, warning_type: str, title: str, department: Department, source: str, pack_code: str = "nmv",
+             subject: Optional[dict] = None, payload: Optional[dict] = None) -> Clue:
+    """A clue row of a warning type, its level and type from the definitions in force; no process yet."""
+    pack = publishing.current_tree().packs[pack_code]
     warning = pack.warning_types[warning_type].content
     clue = Clue(pack_code=pack_code, warning_type=warning_type, title=title, level_code=warning["clue_level"],
                 type_code=f"{warning['clue_type']['category']}/{warning['clue_type']['subtype']}", source=source,
                 district_code=department.district_code, department_id=department.id, dept_path=department.path,
-                subject=subject or {}, payload=payload or {}, status="已生成", created_at=clock.now())
+                subject=subject or {}, subject_key=(subject or {}).get("id"), payload=payload or {},
+                status="待启动", created_at=clock.now())
     db.session.add(clue)
-    db.session.flush()
+    return clue
+
+
+def start_clue_process(clue: Clue) -> None:
+    """Start the clue's process on the release in force (its version is pinned from then on)."""
+    release = publishing.current_releases()[clue.pack_code]
+    pack = publishing.pinned_tree(release).packs[clue.pack_code]
+    warning = pack.warning_types[clue.warning_type].content
     binding = pack.process_bindings[warning["process_binding"]].content
     transitions.start(release=release, process=binding["clue_process"], business_kind="clue", business_id=clue.id,
                       data={"clue_id": clue.id, "review_required": bool(warning["review_required"])})
+
+
+def create_clue(**fields) -> Clue:
+    clue = new_clue(**fields)
+    db.session.flush()
+    start_clue_process(clue)
     db.session.commit()
     return clue
 

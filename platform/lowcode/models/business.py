@@ -29,6 +29,7 @@ class Clue(ScopedMixin, AuditedMixin, Model):
     district_code: Mapped[str] = mapped_column(String(6), nullable=False, index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), nullable=False)
     subject: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
+    subject_key: Mapped[Optional[str]] = mapped_column(String(100), index=True)
     payload: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
     status: Mapped[str] = mapped_column(String(20), nullable=False, index=True, default="待审核")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, index=True)

@@ -21,6 +21,7 @@ def register() -> None:
     from lowcode.views.audit import AuditEventApi, AuditEventView
     from lowcode.views.definitions import DefinitionsView
     from lowcode.views.departments import DepartmentApi, DepartmentView
+    from lowcode.views.intake import ApiClientView, InboundWarningView, WarningsApi
     from lowcode.views.officers import OfficerApi
     from lowcode.views.workflow import IncidentsView, WorkflowApi
 
@@ -28,5 +29,7 @@ def register() -> None:
     add_page(AuditEventView, "AuditEvents", "审计日志", "System", "系统管理", "fa-history")
     add_page(DefinitionsView, "Definitions", "定义与版本", "Configuration", "业务配置", "fa-code-fork")
     add_page(IncidentsView, "Incidents", "流程异常", "System", "系统管理", "fa-exclamation-triangle")
-    for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi):
+    add_page(ApiClientView, "ApiClients", "接入系统", "Intake", "预警接收", "fa-plug")
+    add_page(InboundWarningView, "InboundWarnings", "接收记录", "Intake", "预警接收", "fa-inbox")
+    for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi):
         appbuilder.add_api(api)

@@ -1,0 +1,62 @@
+"""Receiving: a batch of 10,000 warnings through to clues (stored verbatim, validated, deduplicated,
+clue rows created) over HTTP through the Flask app. The clue processes are queued for the Celery
+worker (on REDIS_URL, default the local Redis), which is not part of this measure.
+Last line: `batch10k_s=N clues_per_s=N`.
+Run: .venv/bin/python perf/bench_closed_loop.py [--items N]  (DATABASE_URL for PostgreSQL)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=10_000)
+    args = parser.parse_args()
+    from lowcode import clock, intake, publishing
+    from lowcode.app import create_app
+    from lowcode.extensions import db
+    from lowcode.models import ApiClient
+    from lowcode.server import prepare
+    from tests.form_samples import sample
+
+    instance = tempfile.mkdtemp(prefix="bench-closed-loop-")
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance}/bench.db"
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "REDIS_URL": redis_url,
+                      "CELERY_EAGER": False})
+    with app.app_context():
+        prepare(app)
+        client = ApiClient(code="bench", name="基准测试系统", created_at=clock.now(), key_prefix="", key_hash="")
+        key = intake.issue_key(client)
+        db.session.add(client)
+        db.session.commit()
+        pack = publishing.current_tree().packs["nmv"]
+        kind = "STATION_PLATE_COVERAGE_LOW"  # one clue per warning
+        payload = sample(pack, pack.warning_types[kind].content["payload_form"])
+    districts = ["310101", "310104", "310105", "310106", "310107", "310109", "310110", "310112", "310113",
+                 "310114", "310115", "310116", "310117", "310118", "310120", "310151"]
+    items = [{"type": kind, "source_id": f"B-{i:06d}", "occurred_at": "2026-11-20T09:30:00+08:00",
+              "district_code": districts[i % 16], "subject": {"id": f"ST-{i:06d}", "name": f"站点{i}"},
+              "payload": payload} for i in range(args.items)]
+    body = json.dumps({"items": items}, ensure_ascii=False).encode()
+    started = time.perf_counter()
+    response = app.test_client().post("/api/v1/warnings/", data=body,
+                                      headers={"X-API-Key": key, "Content-Type": "application/json"})
+    elapsed = time.perf_counter() - started
+    result = response.get_json()
+    assert response.status_code == 200 and result["accepted"] == args.items, str(result)[:500]
+    print(f"database: {url.split(':')[0]}, items: {args.items}, accepted: {result['accepted']}")
+    print(f"batch10k_s={elapsed:.2f} clues_per_s={args.items / elapsed:.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+"""Receiving warnings: every item is stored verbatim first (so nothing is lost if the process
+dies), then validated against its warning type's payload form, deduplicated on (type, source_id),
+and turned into a clue — one per warning, or merged per subject within a window, as the warning
+type says. Clue processes start in a job, so a batch of thousands answers in seconds."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import uuid
+from typing import Any, Iterable
+
+from sqlalchemy import insert, select
+
+from lowcode import audit, clock, publishing
+from lowcode.extensions import db
+from lowcode.flow import actions, records
+from lowcode.models import ApiClient, Clue, Department, InboundWarning
+
+MAX_BATCH = 10_000
+CHUNK = 500
+ENVELOPE_FIELDS = {"type": "预警类型", "source_id": "来源编号", "occurred_at": "发生时间", "district_code": "行政区划代码",
+                   "subject": "预警对象", "payload": "预警内容"}
+
+
+class BatchRefused(ValueError):
+    """The request as a whole cannot be taken (not JSON, too many items); nothing was stored."""
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def issue_key(client: ApiClient) -> str:
+    """A new API key for the client; only its hash is kept, so it is shown once."""
+    key = "lc_" + secrets.token_urlsafe(32)
+    client.key_prefix, client.key_hash = key[:12], _key_hash(key)
+    return key
+
+
+def authenticate(key: str | None) -> ApiClient | None:
+    if not key or len(key) < 12:
+        return None
+    for client in db.session.scalars(select(ApiClient).where(ApiClient.key_prefix == key[:12], ApiClient.active)):
+        if hmac.compare_digest(client.key_hash, _key_hash(key)):
+            client.last_used_at = clock.now()
+            return client
+    return None
+
+
+def items_of(body: bytes) -> list[Any]:
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BatchRefused(f"请求体不是合法的 JSON：{error}") from error
+    items = document["items"] if isinstance(document, dict) and "items" in document else [document]
+    if not isinstance(items, list) or not items:
+        raise BatchRefused("items 应为非空数组")
+    if len(items) > MAX_BATCH:
+        raise BatchRefused(f"一批最多 {MAX_BATCH} 条，本批 {len(items)} 条")
+    return items
+
+
+def store(client: ApiClient, items: list[Any]) -> list[int]:
+    """Write every item as received, before any check, and commit: the durable first step."""
+    batch_id, now = uuid.uuid4().hex, clock.now()
+    rows = [{"client_id": client.id, "batch_id": batch_id, "position": i, "received_at": now, "status": "received",
+             "raw": json.dumps(item, ensure_ascii=False),
+             "warning_type": item.get("type") if isinstance(item, dict) and isinstance(item.get("type"), str) else None,
+             "source_id": str(item.get("source_id"))[:100] if isinstance(item, dict) and item.get("source_id") is not None else None}
+            for i, item in enumerate(items)]
+    db.session.execute(insert(InboundWarning.__table__), rows)
+    db.session.commit()
+    return list(db.session.scalars(select(InboundWarning.id).where(InboundWarning.batch_id == batch_id)
+                                   .order_by(InboundWarning.position)))
+
+
+def _envelope_errors(item: Any, pack) -> dict[str, str]:
+    if not isinstance(item, dict):
+        return {"": "每条预警应为 JSON 对象"}
+    errors = {f: f"缺少{label}" for f, label in ENVELOPE_FIELDS.items() if item.get(f) in (None, "")}
+    if "type" not in errors and item["type"] not in pack.warning_types:
+        errors["type"] = f"未知的预警类型 {item['type']}"
+    if "district_code" not in errors and not re.fullmatch(r"31\d{4}", str(item["district_code"])):
+        errors["district_code"] = "应为上海市的 6 位行政区划代码"
+    if "occurred_at" not in errors:
+        try:
+            dt.datetime.fromisoformat(str(item["occurred_at"]))
+        except ValueError:
+            errors["occurred_at"] = "应为 ISO 8601 时间，如 2026-11-21T09:30:00+08:00"
+    for field in ("subject", "payload"):
+        if field not in errors and not isinstance(item[field], dict):
+            errors[field] = "应为 JSON 对象"
+    if "subject" not in errors and not item["subject"].get("id"):
+        errors["subject/id"] = "缺少预警对象编号"
+    return errors
+
+
+def _payload_errors(item: dict, pack) -> dict[str, str]:
+    form = pack.warning_types[item["type"]].content["payload_form"]
+    return {"payload/" + "/".join(str(p) for p in error.absolute_path): error.message
+            for error in records.validator(pack, form).iter_errors(item["payload"])}
+
+
+def _owners(pack) -> dict[str, Department]:
+    """Who judges a clue: the 总队, or the 支队 of the warning's district."""
+    departments = db.session.scalars(select(Department).where(Department.depth <= 1)).all()
+    owners = {d.district_code: d for d in departments if d.depth == 1}
+    owners["city"] = next(d for d in departments if d.depth == 0)
+    return owners
+
+
+def process(ids: Iterable[int]) -> list[dict]:
+    """Validate, deduplicate and turn stored items into clues; returns one answer per item."""
+    pack = publishing.current_tree().packs["nmv"]
+    owners = _owners(pack)
+    answers, new_clues = [], []
+    ids = list(ids)
+    for start in range(0, len(ids), CHUNK):
+        rows = db.session.scalars(select(InboundWarning).where(InboundWarning.id.in_(ids[start:start + CHUNK]))
+                                  .order_by(InboundWarning.id)).all()
+        accepted = _accepted_clues(rows)
+        chunk = Chunk()
+        outcomes = [_process_one(row, pack, owners, accepted, chunk) for row in rows]
+        db.session.flush()  # one flush gives every clue made in the chunk its id
+        for row, (answer, clue) in zip(rows, outcomes):
+            if clue is not None:
+                row.clue_id = answer["clue_id"] = clue.id
+            answers.append(answer)
+        new_clues += [clue.id for clue in chunk.new]
+        db.session.commit()
+    if new_clues:
+        from lowcode.jobs import start_clue_processes
+
+        start_clue_processes(new_clues)
+    return answers
+
+
+class Chunk:
+    """Clues made in this chunk, not yet flushed: new ones, and those open for merging by subject."""
+
+    def __init__(self):
+        self.new: list[Clue] = []
+        self.by_subject: dict[tuple[str, str], Clue] = {}
+
+
+def _accepted_clues(rows) -> dict[tuple[str, str], Clue | int]:
+    pairs = {(r.warning_type, r.source_id) for r in rows if r.warning_type and r.source_id}
+    if not pairs:
+        return {}
+    found = db.session.execute(select(InboundWarning.warning_type, InboundWarning.source_id, InboundWarning.clue_id)
+                               .where(InboundWarning.status == "accepted",
+                                      InboundWarning.source_id.in_({s for _, s in pairs})))
+    return {(t, s): c for t, s, c in found if (t, s) in pairs}
+
+
+def _process_one(row: InboundWarning, pack, owners, accepted: dict, chunk: Chunk) -> tuple[dict, Clue | None]:
+    """The answer for one stored item, and the clue it went to when that clue has no id yet."""
+    item = json.loads(row.raw)
+    errors = _envelope_errors(item, pack)
+    if not errors:
+        errors = _payload_errors(item, pack)
+    row.processed_at = clock.now()
+    if errors:
+        row.status, row.errors = "rejected", errors
+        return {"position": row.position, "status": "rejected", "errors": errors}, None
+    key = (row.warning_type, row.source_id)
+    status = "duplicate" if key in accepted else "accepted"
+    clue = accepted[key] if key in accepted else _clue_for(item, pack, owners, chunk)
+    accepted[key] = clue
+    row.status = status
+    if isinstance(clue, int):
+        row.clue_id = clue
+        return {"position": row.position, "status": status, "clue_id": clue}, None
+    return {"position": row.position, "status": status, "clue_id": clue.id}, clue
+
+
+def _clue_for(item: dict, pack, owners, chunk: Chunk) -> Clue:
+    warning = pack.warning_types[item["type"]].content
+    generation = warning["clue_generation"]
+    subject = item["subject"]
+    merging = generation["mode"] == "merge_by_subject"
+    merge_key = (item["type"], str(subject["id"]))
+    if merging:
+        since = clock.now() - dt.timedelta(hours=generation["window_hours"])
+        existing = chunk.by_subject.get(merge_key) or db.session.scalar(
+            select(Clue).where(Clue.warning_type == item["type"], Clue.subject_key == merge_key[1],
+                               Clue.created_at >= since).order_by(Clue.id.desc()).limit(1)
+            .execution_options(unscoped=True))
+        if existing is not None:
+            return existing
+    binding = pack.process_bindings[warning["process_binding"]].content
+    owner_rule = binding["clue_owner"][warning["source"]]
+    department = owners["city"] if owner_rule == "city" else owners.get(str(item["district_code"]), owners["city"])
+    clue = actions.new_clue(warning_type=item["type"], title=f"{warning['name']}：{subject.get('name') or subject['id']}",
+                            department=department, source=warning["source"],
+                            subject={**subject, "id": merge_key[1]}, payload=item["payload"])
+    chunk.new.append(clue)
+    if merging:
+        chunk.by_subject[merge_key] = clue
+    return clue
+
+
+def receive(client: ApiClient, body: bytes) -> dict:
+    items = items_of(body)
+    ids = store(client, items)
+    answers = process(ids)
+    counts = {status: sum(1 for a in answers if a["status"] == status) for status in ("accepted", "duplicate", "rejected")}
+    audit.record("receive_warnings", "ApiClient", client.id,
+                 f"{client.name}推送预警 {len(items)} 条：受理 {counts['accepted']}、重复 {counts['duplicate']}、退回 {counts['rejected']}")
+    db.session.commit()
+    return {"count": len(items), **counts, "items": answers}
+
+
+def replay(ids: Iterable[int]) -> list[dict]:
+    """Process stored items again (after a fix of the definitions or of the sender's data)."""
+    rows = db.session.scalars(select(InboundWarning).where(InboundWarning.id.in_(list(ids)),
+                                                           InboundWarning.status.in_(("rejected", "received")))).all()
+    for row in rows:
+        row.status, row.errors = "received", None
+    db.session.commit()
+    return process([r.id for r in rows])

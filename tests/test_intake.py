@@ -1,0 +1,121 @@
+"""Receiving warnings: verbatim storage, validation with field errors, idempotence, merging, replay."""
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from lowcode import intake, publishing
+from lowcode.models import ApiClient, Clue, InboundWarning, WorkItem
+from tests.form_samples import sample
+
+
+@pytest.fixture(scope="module")
+def api_key(app):
+    from lowcode import clock
+    from lowcode.extensions import db
+
+    with app.app_context():
+        client = ApiClient(code="xuhui-yanpan", name="徐汇支队研判系统", created_at=clock.now(), key_prefix="", key_hash="")
+        key = intake.issue_key(client)
+        db.session.add(client)
+        db.session.commit()
+    return key
+
+
+def warning(app, source_id: str, warning_type: str = "STATION_PLATE_COVERAGE_LOW", subject_id: str = "ST-001", **changes):
+    with app.app_context():
+        pack = publishing.current_tree().packs["nmv"]
+        payload = sample(pack, pack.warning_types[warning_type].content["payload_form"])
+    item = {"type": warning_type, "source_id": source_id, "occurred_at": "2026-11-20T09:30:00+08:00",
+            "district_code": "310104", "subject": {"id": subject_id, "name": "某某配送站"}, "payload": payload}
+    item.update(changes)
+    return item
+
+
+def post(client, key, body):
+    return client.post("/api/v1/warnings/", data=json.dumps(body, ensure_ascii=False),
+                       headers={"X-API-Key": key, "Content-Type": "application/json"})
+
+
+def stored(db_session, source_id: str) -> list[InboundWarning]:
+    db_session.expire_all()
+    return db_session.scalars(select(InboundWarning).where(InboundWarning.source_id == source_id)).all()
+
+
+def eventually(probe, seconds: float = 60.0):
+    """The probe's first truthy answer: clue processes start in the Celery worker in services mode."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not (answer := probe()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return answer
+
+
+def test_a_warning_becomes_a_clue_with_its_process(client, app, api_key, db_session, celery_worker):
+    response = post(client, api_key, warning(app, "XH-0001"))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    [answer] = response.get_json()["items"]
+    assert answer["status"] == "accepted"
+    clue = db_session.get(Clue, answer["clue_id"])
+    assert clue.department.name == "徐汇交警支队" and clue.subject_key == "ST-001"
+    def work_items():
+        db_session.rollback()  # a fresh snapshot: the worker commits in its own transaction
+        return db_session.scalars(select(WorkItem).where(WorkItem.clue_id == clue.id)
+                                  .execution_options(unscoped=True)).all()
+
+    items = eventually(work_items)
+    assert [i.task_name for i in items] == ["Task_ClueReview"] and items[0].department_id == clue.department_id
+    [row] = stored(db_session, "XH-0001")
+    assert json.loads(row.raw)["source_id"] == "XH-0001" and row.status == "accepted"
+
+
+def test_the_same_warning_twice_is_a_duplicate_of_the_same_clue(client, app, api_key):
+    first = post(client, api_key, warning(app, "XH-0002")).get_json()["items"][0]
+    again = post(client, api_key, warning(app, "XH-0002")).get_json()["items"][0]
+    assert again == {"position": 0, "status": "duplicate", "clue_id": first["clue_id"]}
+
+
+def test_invalid_items_are_rejected_with_field_errors_and_kept(client, app, api_key, db_session):
+    broken = warning(app, "XH-0003", district_code="999")
+    del broken["subject"]["id"]
+    unknown = warning(app, "XH-0004", type="NO_SUCH_TYPE")
+    bad_payload = warning(app, "XH-0005")
+    bad_payload["payload"] = {"unexpected": 1}
+    body = post(client, api_key, {"items": [broken, unknown, bad_payload, warning(app, "XH-0006")]}).get_json()
+    assert [a["status"] for a in body["items"]] == ["rejected", "rejected", "rejected", "accepted"]
+    assert body["items"][0]["errors"] == {"district_code": "应为上海市的 6 位行政区划代码", "subject/id": "缺少预警对象编号"}
+    assert body["items"][1]["errors"] == {"type": "未知的预警类型 NO_SUCH_TYPE"}
+    assert any(field.startswith("payload") for field in body["items"][2]["errors"])
+    assert (body["accepted"], body["rejected"]) == (1, 3)
+    [row] = stored(db_session, "XH-0005")
+    assert row.status == "rejected" and json.loads(row.raw)["payload"] == {"unexpected": 1}
+
+
+def test_warnings_about_one_subject_merge_within_the_window(client, app, api_key):
+    merging = "RED_LABEL_RIDER"  # clue_generation: merge_by_subject
+    first = post(client, api_key, warning(app, "RL-1", merging, subject_id="RIDER-9")).get_json()["items"][0]
+    second = post(client, api_key, warning(app, "RL-2", merging, subject_id="RIDER-9")).get_json()["items"][0]
+    other = post(client, api_key, warning(app, "RL-3", merging, subject_id="RIDER-8")).get_json()["items"][0]
+    assert first["status"] == second["status"] == "accepted"
+    assert first["clue_id"] == second["clue_id"] != other["clue_id"]
+
+
+def test_refusals_store_nothing(client, api_key, db_session):
+    count = lambda: db_session.scalar(select(func.count(InboundWarning.id)))  # noqa: E731
+    before = count()
+    assert client.post("/api/v1/warnings/", data=b"{not json", headers={"X-API-Key": api_key}).status_code == 400
+    assert post(client, "lc_wrong-key-000000000", {"type": "x"}).status_code == 401
+    assert post(client, api_key, {"items": [{}] * (intake.MAX_BATCH + 1)}).status_code == 400
+    assert count() == before
+
+
+def test_items_stored_before_a_crash_are_replayed(app, api_key):
+    from lowcode.extensions import db
+
+    with app.app_context():
+        client = db.session.scalar(select(ApiClient).where(ApiClient.code == "xuhui-yanpan"))
+        ids = intake.store(client, [warning(app, "XH-CRASH")])  # the process died right after this
+        assert db.session.get(InboundWarning, ids[0]).status == "received"
+        [answer] = intake.replay(ids)
+        assert answer["status"] == "accepted" and db.session.get(Clue, answer["clue_id"]) is not None
