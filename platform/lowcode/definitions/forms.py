@@ -9,6 +9,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from forms import subset_problems
+
 from .content import read_json
 from .errors import DefinitionError
 from .form_checks import form_ui_errors, fragment_ui_errors, ref_errors, undeclared_name_errors
@@ -20,6 +22,7 @@ from .model import Form, Pack, json_definition
 SUFFIXES = {".schema.json": "form", ".defs.json": "form_defs", ".ui.json": "form_ui"}
 # No retrieval is configured on the registry: a $ref outside the pack's forms is unresolvable.
 FORMS_BASE_URI = "https://lowcode.invalid/packs/"
+_SUBSET_ERRORS: dict[tuple, list[DefinitionError]] = {}
 
 
 def form_validator(pack: Pack, key: str, format_checker=None) -> Draft202012Validator:
@@ -37,6 +40,7 @@ def form_ui(pack: Pack, key: str) -> dict:
 
 def load_forms(pack: Pack, paths: list[Path], tree_root: Path) -> None:
     """Read, validate, register and check the pack's form files; errors go to pack.errors."""
+    known_errors = len(pack.errors)
     documents, valid = _read_form_files(pack, paths, tree_root)
     pack.form_registry = Registry().with_resources(
         (_uri(pack, rel), Resource.from_contents(document, default_specification=DRAFT202012))
@@ -50,6 +54,9 @@ def load_forms(pack: Pack, paths: list[Path], tree_root: Path) -> None:
                                                f"缺少对应的表单文件 {Path(_stem(rel)).name}.schema.json 或 .defs.json"))
     for form in (*pack.forms.values(), *pack.form_fragments.values()):
         pack.errors += _form_errors(pack, form)
+    if len(pack.errors) == known_errors:
+        # The form engine's own subset check comes last, so it never repeats a problem found above.
+        pack.errors += _subset_errors(pack, tree_root)
 
 
 def _read_form_files(pack: Pack, paths: list[Path], tree_root: Path) -> tuple[dict[str, Any], set[str]]:
@@ -106,6 +113,31 @@ def _form_errors(pack: Pack, form: Form) -> list[DefinitionError]:
         check = form_ui_errors if form.schema.kind == "form_schema" else fragment_ui_errors
         errors += check(form.ui.content, document, form.ui.file, form.uri, registry)
     return errors
+
+
+def _subset_errors(pack: Pack, tree_root: Path) -> list[DefinitionError]:
+    """What the form engine would refuse to compile, at the file and pointer where it is written
+    (a shared definition used by several forms is reported once)."""
+    # A pure function of the pack's form files, as meta-schema validation is: checked once per content.
+    key = (relative(pack.directory, tree_root), tuple(sorted(
+        (form.key, form.schema.sha256, form.ui.sha256 if form.ui else "")
+        for form in (*pack.forms.values(), *pack.form_fragments.values()))))
+    if key not in _SUBSET_ERRORS:
+        if len(_SUBSET_ERRORS) > 64:
+            _SUBSET_ERRORS.clear()
+        _SUBSET_ERRORS[key] = _engine_errors(pack, tree_root)
+    return list(_SUBSET_ERRORS[key])
+
+
+def _engine_errors(pack: Pack, tree_root: Path) -> list[DefinitionError]:
+    found: list[DefinitionError] = []
+    for key, form in sorted(pack.forms.items()):
+        for problem in subset_problems(form.uri, pack.form_registry, form_ui(pack, key)):
+            file = relative(pack.directory / problem.uri.removeprefix(_uri(pack, "")), tree_root)
+            error = DefinitionError(file, problem.pointer, problem.reason)
+            if error not in found:
+                found.append(error)
+    return found
 
 
 def _merged_ui(schema: dict, own: dict, base: str, pack: Pack) -> dict:

@@ -21,6 +21,7 @@ def register() -> None:
     from lowcode.views.audit import AuditEventApi, AuditEventView
     from lowcode.views.definitions import DefinitionsView
     from lowcode.views.departments import DepartmentApi, DepartmentView
+    from lowcode.views.forms import FormsView
     from lowcode.views.intake import ApiClientView, InboundWarningView, WarningsApi
     from lowcode.views.officers import OfficerApi
     from lowcode.views.workflow import IncidentsView, WorkflowApi
@@ -31,5 +32,6 @@ def register() -> None:
     add_page(IncidentsView, "Incidents", "流程异常", "System", "系统管理", "fa-exclamation-triangle")
     add_page(ApiClientView, "ApiClients", "接入系统", "Intake", "预警接收", "fa-plug")
     add_page(InboundWarningView, "InboundWarnings", "接收记录", "Intake", "预警接收", "fa-inbox")
+    add_page(FormsView, "Forms", "全部表单", "Forms", "表单", "fa-edit")
     for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi):
         appbuilder.add_api(api)
