@@ -3,9 +3,7 @@ an SM3 checksum of what was stored, downloads only for those allowed to see the 
 submission that may only use its submitter's own uploads."""
 import io
 import re
-import struct
 import zipfile
-import zlib
 
 import pytest
 from gmssl import sm3, func as gmssl_func
@@ -13,25 +11,17 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 import forms
+import forms.examples
 from lowcode.extensions import db
+from lowcode.form_service import form_for
 from lowcode.models import Attachment, AuditEvent, FormSubmission
 from lowcode.storage import storage
 from tests.conftest import csrf_token, web_login
-from tests.form_samples import sample
+from forms.examples import png
 from tests.test_forms_pages import as_post
 
 CHECKLIST = "nmv/forms/checklists/red_label_rider"
 UPLOAD = f"/form-attachments/{CHECKLIST}"
-
-
-def png(width: int = 2, height: int = 2) -> bytes:
-    """A real (grey) PNG image."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    rows = b"".join(b"\x00" + b"\x80" * width * 3 for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def office(main_part: str) -> bytes:
@@ -145,7 +135,7 @@ def checklist_answers(app, photo: str, signature: str) -> dict:
     from lowcode import publishing
 
     with app.app_context():
-        data = sample(publishing.current_tree().packs["nmv"], "forms/checklists/red_label_rider")
+        data = forms.examples.example(form_for(publishing.current_tree().packs["nmv"], "forms/checklists/red_label_rider"))
     data["evidence"] = {"photos": [photo]}
     data["confirmation"] = {"officer_signature": signature, "refused_to_sign": True, "refusal_note": "拒绝签字"}
     return data

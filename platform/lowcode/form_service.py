@@ -113,28 +113,43 @@ def submit(pack_code: str, key: str, data: Any, business_key: str, user) -> tupl
     errors = validate_submission(pack, key, data, user)
     if errors:
         return None, errors
+    try:
+        submission = record_submission(pack, key, data, business_key, user,
+                                       publishing.current_releases()[pack_code].id)
+    except AttachmentTaken:
+        db.session.rollback()
+        return None, {"": [ATTACHMENT_TAKEN]}
+    draft = find_draft(pack_code, key, business_key, user)
+    if draft is not None:
+        db.session.delete(draft)
+    db.session.commit()
+    return submission, {}
+
+
+class AttachmentTaken(Exception):
+    """A concurrent submission claimed one of the attachments after validation."""
+
+
+def record_submission(pack: Pack, key: str, data: dict, business_key: str, user, release_id: int) -> FormSubmission:
+    """Store validated `data` and claim the attachments it refers to, in the caller's transaction
+    (the caller commits, or rolls back on AttachmentTaken)."""
+    form = form_for(pack, key)
     submission = FormSubmission(
-        pack_code=pack_code, form_key=key, form_title=form.title, business_key=business_key, data=data,
-        release_id=publishing.current_releases()[pack_code].id, submitted_by_id=user.id, submitted_at=clock.now(),
-        dept_path=scoping.prefix_for(user))
+        pack_code=pack.code, form_key=key, form_title=form.title, business_key=business_key, data=data,
+        release_id=release_id, submitted_by_id=user.id, submitted_at=clock.now(), dept_path=scoping.prefix_for(user))
     db.session.add(submission)
     db.session.flush()
     attachment_ids = sorted({attachment_id for _, attachment_id in form.attachment_refs(data)})
     claimed = db.session.execute(
         update(Attachment).where(Attachment.id.in_(attachment_ids), Attachment.submission_id.is_(None))
         .values(submission_id=submission.id).execution_options(synchronize_session=False)).rowcount
-    if claimed != len(attachment_ids):   # a concurrent submission took one of them since validation
-        db.session.rollback()
-        return None, {"": [ATTACHMENT_TAKEN]}
-    draft = find_draft(pack_code, key, business_key, user)
-    if draft is not None:
-        db.session.delete(draft)
+    if claimed != len(attachment_ids):
+        raise AttachmentTaken
     # The answers themselves stay out of the trail: they may hold personal data (身份证号, 手机号).
     audit.record("submit_form", "FormSubmission", submission.id, f"提交表单「{form.title}」{_about(business_key)}",
-                 after={"form": f"{pack_code}/{key}", "release": submission.release_id, "business_key": business_key,
-                        "attachments": attachment_ids, "draft_removed": draft is not None})
-    db.session.commit()
-    return submission, {}
+                 after={"form": f"{pack.code}/{key}", "release": release_id, "business_key": business_key,
+                        "attachments": attachment_ids})
+    return submission
 
 
 def _about(business_key: str) -> str:

@@ -15,9 +15,9 @@ from typing import Any, Iterable
 
 from sqlalchemy import insert, select
 
-from lowcode import audit, clock, publishing
+from lowcode import audit, clock, form_service, publishing
 from lowcode.extensions import db
-from lowcode.flow import actions, records
+from lowcode.flow import actions
 from lowcode.models import ApiClient, Clue, Department, InboundWarning
 
 MAX_BATCH = 10_000
@@ -100,9 +100,9 @@ def _envelope_errors(item: Any, pack) -> dict[str, str]:
 
 
 def _payload_errors(item: dict, pack) -> dict[str, str]:
-    form = pack.warning_types[item["type"]].content["payload_form"]
-    return {"payload/" + "/".join(str(p) for p in error.absolute_path): error.message
-            for error in records.validator(pack, form).iter_errors(item["payload"])}
+    form = form_service.form_for(pack, pack.warning_types[item["type"]].content["payload_form"])
+    return {"/".join(["payload", *filter(None, path.split("."))]): "；".join(messages)
+            for path, messages in form.errors(item["payload"]).items()}
 
 
 def _owners(pack) -> dict[str, Department]:

@@ -8,7 +8,7 @@ from typing import Optional
 from bpmn import engine
 from sqlalchemy import or_, select, update
 
-from lowcode import audit, clock, publishing
+from lowcode import audit, clock, form_service, publishing
 from lowcode.extensions import db
 from lowcode.flow import records, transitions
 from lowcode.flow.platform_services import ReceiverError, receiving_departments
@@ -21,8 +21,10 @@ class ActionRefused(Exception):
 
 
 class FormInvalid(ActionRefused):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("表单填写有误：" + "；".join(f"{k}：{v}" for k, v in errors.items()))
+    """The answers are refused; `errors` maps each field's path to its Chinese messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("表单填写有误：" + "；".join(f"{k or '表单'}：{'，'.join(v)}" for k, v in errors.items()))
         self.errors = errors
 
 
@@ -73,11 +75,13 @@ def inbox_query(user, state: str = "open"):
                                    or_(*roles)).order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id))
 
 
-def _validate(ctx: records.Context, item: WorkItem, data: dict) -> None:
+def _validate(ctx: records.Context, item: WorkItem, data: dict, user) -> dict:
+    """The answers as they will be stored (normalised by the form), or FormInvalid: the form
+    engine's validation is the one truth for the web, the PDA and the API alike."""
     if not item.form_key:
-        return
-    errors = {"/".join(str(p) for p in error.absolute_path) or "表单": error.message
-              for error in records.validator(ctx.pack, item.form_key).iter_errors(data)}
+        return data
+    data = form_service.form_for(ctx.pack, item.form_key).normalise(data)
+    errors = form_service.validate_submission(ctx.pack, item.form_key, data, user)
     if errors:
         raise FormInvalid(errors)
     if "receivers" in data:  # checked before the engine runs, so a wrong choice is a form error, not an incident
@@ -86,7 +90,8 @@ def _validate(ctx: records.Context, item: WorkItem, data: dict) -> None:
         try:
             receiving_departments(sender, data["receivers"])
         except ReceiverError as error:
-            raise FormInvalid({"receivers": str(error)}) from error
+            raise FormInvalid({"receivers": [str(error)]}) from error
+    return data
 
 
 def _routing(task_properties: dict, data: dict) -> dict:
@@ -117,7 +122,7 @@ def submit(work_item_id: int, data: dict, user) -> WorkItem:
 
 def _apply(instance: ProcessInstance, item: WorkItem, data: dict, user) -> WorkItem:
     ctx = records.context(instance)
-    _validate(ctx, item, data)
+    data = _validate(ctx, item, data, user)
     if instance.status != "running":
         raise ActionRefused("流程当前不可办理（已结束、已终止或出错待处理）")
     workflow = restore(instance)
@@ -130,17 +135,25 @@ def _apply(instance: ProcessInstance, item: WorkItem, data: dict, user) -> WorkI
         db.session.commit()
         raise ActionRefused("该待办已因超时等原因失效，未保存本次提交")
     except engine.WorkflowIncident as incident:
-        _complete_item(item, data, user)
+        _complete_item(ctx, item, data, user)
         transitions.record_incident(instance, incident)
         db.session.commit()
         return item
-    _complete_item(item, data, user)
+    _complete_item(ctx, item, data, user)
     transitions.advance(ctx, workflow)
     db.session.commit()
     return item
 
 
-def _complete_item(item: WorkItem, data: dict, user) -> None:
+def _complete_item(ctx: records.Context, item: WorkItem, data: dict, user) -> None:
+    if item.form_key and form_service.form_for(ctx.pack, item.form_key).attachment_refs(data):
+        # Attachments belong to a submission: it claims them once and decides who may download them.
+        try:
+            form_service.record_submission(ctx.pack, item.form_key, data, f"work_item:{item.id}", user,
+                                           ctx.instance.release_id)
+        except form_service.AttachmentTaken:
+            db.session.rollback()
+            raise FormInvalid({"": [form_service.ATTACHMENT_TAKEN]}) from None
     item.state = "done"
     item.data = data
     item.completed_at = clock.now()

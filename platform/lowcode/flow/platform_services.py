@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from lowcode import audit, clock, publishing
+from lowcode import audit, clock
 from lowcode.definitions import time_limits
 from lowcode.extensions import db
 from lowcode.flow import records, transitions

@@ -8,9 +8,7 @@ from typing import Optional
 from sqlalchemy import select
 
 from lowcode import publishing
-from jsonschema import Draft202012Validator
-
-from lowcode.definitions import Pack, form_validator
+from lowcode.definitions import Pack
 from lowcode.extensions import db
 from lowcode.models import Clue, DefinitionRelease, Dispatch, ProcessInstance, Task
 
@@ -73,30 +71,6 @@ def pinned_pack(release_id: int) -> Pack:
         release = get(DefinitionRelease, release_id)
         _PINNED[release_id] = publishing.pinned_tree(release).packs[release.pack_code]
     return _PINNED[release_id]
-
-
-def validator(pack: Pack, form_key: str):
-    """The form's validator, built once per loaded pack, on the schema with its $refs inlined:
-    resolving references through the registry at every validation costs milliseconds."""
-    cache = pack.__dict__.setdefault("_flow_validators", {})
-    if form_key not in cache:
-        referencing = form_validator(pack, form_key)
-        cache[form_key] = Draft202012Validator(_inlined({"$ref": pack.forms[form_key].uri}, referencing._resolver),
-                                               format_checker=referencing.format_checker)
-    return cache[form_key]
-
-
-def _inlined(node, resolver):
-    """The schema with every $ref replaced by what it points to (form definitions never recurse)."""
-    if isinstance(node, list):
-        return [_inlined(item, resolver) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if "$ref" in node:
-        resolved = resolver.lookup(node["$ref"])
-        siblings = {k: v for k, v in node.items() if k != "$ref"}
-        return {**_inlined(resolved.contents, resolved.resolver), **_inlined(siblings, resolver)}
-    return {key: _inlined(value, resolver) for key, value in node.items()}
 
 
 def lock(instance_id: int) -> ProcessInstance:

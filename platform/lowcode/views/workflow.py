@@ -120,7 +120,7 @@ class WorkflowApi(BaseApi):
                                             dt.datetime.fromisoformat(due) if due else None, g.user)
         except (actions.ActionRefused, ValueError) as refused:
             return self._refused(refused if isinstance(refused, actions.ActionRefused)
-                                 else actions.FormInvalid({"reply_due_at": "时间格式应为 YYYY-MM-DDTHH:MM"}))
+                                 else actions.FormInvalid({"reply_due_at": ["时间格式应为 YYYY-MM-DDTHH:MM"]}))
         return self.response(200, result={"id": supervision.id})
 
     @expose("/supervisions/<int:supervision_id>/reply", methods=["POST"])
