@@ -21,7 +21,7 @@ from .formats import FORMATS
 KEYWORDS = {
     "$schema", "$defs", "$ref", "type", "title", "description", "default", "readOnly", "format", "enum", "oneOf",
     "minimum", "maximum", "properties", "required", "if", "then", "else", "dependentRequired", "dependentSchemas",
-    "items", "uniqueItems", "minItems", "maxItems", "x-accept", "x-max-size-mb",
+    "items", "uniqueItems", "minItems", "maxItems", "x-accept", "x-max-size-mb", "examples",
 }
 TYPE_NAMES = {"object": "对象", "array": "数组", "string": "字符串", "number": "数字", "integer": "整数", "boolean": "布尔"}
 ONLY_FOR = {
@@ -30,6 +30,7 @@ ONLY_FOR = {
     **dict.fromkeys(("items", "minItems", "maxItems", "uniqueItems"), {"array"}),
     **dict.fromkeys(("minimum", "maximum"), {"number", "integer"}),
     **dict.fromkeys(("format", "x-accept", "x-max-size-mb"), {"string"}),
+    "examples": {"string", "number", "integer"},
     **dict.fromkeys(("enum", "oneOf"), {"string", "number", "integer"}),
 }
 SCHEMA_MAPS = {"properties", "dependentSchemas"}   # name → schema
@@ -206,11 +207,18 @@ class _Compiler:
             "name": name, "title": title if isinstance(title, str) else "", "conditional": conditional,
             "description": _text(node.get("description")), "help": _text(ui.get("ui:help")),
             "placeholder": _text(ui.get("ui:placeholder")), "read_only": node.get("readOnly") is True,
-            "default": node.get("default"),
+            "default": node.get("default"), "examples": self._examples(node, at),
         }
         build = {"object": self._object, "array": self._array}.get(kind_type, self._scalar)
         built = build(node, at, ui, common)
         return None if built is None else self._with_widget(built, ui, at)
+
+    def _examples(self, node: dict, at: _At) -> tuple:
+        examples = node.get("examples", [])
+        if not (isinstance(examples, list) and all(isinstance(e, (str, int, float)) for e in examples)):
+            self.problem(at / "examples", "examples 应为取值示例的数组（供演示与测试数据使用）")
+            return ()
+        return tuple(examples)
 
     def _with_widget(self, built: dict, ui: dict, at: _At) -> Field:
         kind, widget = built["kind"], ui.get("ui:widget")

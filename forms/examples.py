@@ -105,6 +105,8 @@ def _value(field: Field, ctx: _Context, path: str) -> Any:
         return [option.value for option in chosen]
     if field.kind == "boolean":
         return True if rng is None else rng.random() < 0.8
+    if field.examples:
+        return _pick(field.examples, rng)
     if field.kind in ("number", "integer"):
         return _number(field, rng)
     return _text(field, rng)

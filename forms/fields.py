@@ -93,6 +93,7 @@ class Field:
     max_size_mb: float = 0
     read_only: bool = False
     default: Any = None
+    examples: tuple = ()        # sample values (JSON Schema `examples`) for demo and test data
     conditional: bool = False   # shown only while a fragment of its object that names it applies
     children: tuple[Field, ...] = ()
     item: Field | None = None   # the row of a group

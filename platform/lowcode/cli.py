@@ -66,6 +66,17 @@ def seed_demo_command() -> None:
     click.echo(f"新建演示账号 {created} 个。")
 
 
+@main.command("seed-activity")
+@click.option("--count", default=300, show_default=True, help="线索条数")
+@click.option("--seed", "seed_value", default=2026, show_default=True, help="随机种子（相同种子生成相同数据）")
+def seed_activity_command(count: int, seed_value: int) -> None:
+    """生成演示业务数据：预警、线索、任务按真实流程办理到各个环节（已有线索时跳过）。"""
+    from lowcode import demo_activity
+
+    made = demo_activity.seed(count, seed_value)
+    click.echo(f"生成演示线索 {made} 条。" if made else "已有线索，未生成演示业务数据。")
+
+
 @main.command("create-admin")
 @click.option("--username", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)

@@ -6,13 +6,28 @@ what officers read on screen, what deadlines are counted in, what daily statisti
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+_offset: ContextVar[dt.timedelta] = ContextVar("clock_offset", default=dt.timedelta(0))
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(SHANGHAI).replace(tzinfo=None)
+    return dt.datetime.now(SHANGHAI).replace(tzinfo=None) + _offset.get()
+
+
+@contextmanager
+def shifted(moment: dt.datetime) -> Iterator[None]:
+    """Replay the past: inside, now() reads `moment` plus the time elapsed since. Demo and
+    benchmark data use it so their records carry the times their stories happened at."""
+    token = _offset.set(moment - (now() - _offset.get()))
+    try:
+        yield
+    finally:
+        _offset.reset(token)
 
 
 def from_utc(moment: dt.datetime) -> dt.datetime:

@@ -40,6 +40,8 @@ def load_config(env=None) -> dict:
         "STORAGE_PATH": env.get("STORAGE_PATH") or str(instance / "files"),
         "DEFINITIONS_PATH": env.get("DEFINITIONS_PATH") or str(REPO_ROOT / "definitions"),
         "DEMO_PASSWORD": env.get("DEMO_PASSWORD") or "Demo@2026",
+        # How many demo clues `make run` works through the processes on its first start.
+        "DEMO_CLUES": int(env.get("DEMO_CLUES") or 300),
         "HOST": env.get("LOWCODE_HOST") or "127.0.0.1",
         "PORT": int(env.get("LOWCODE_PORT") or 8080),
         "LOG_LEVEL": env.get("LOG_LEVEL") or "INFO",

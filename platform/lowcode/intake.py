@@ -78,11 +78,16 @@ def store(client: ApiClient, items: list[Any]) -> list[int]:
                                    .order_by(InboundWarning.position)))
 
 
-def _envelope_errors(item: Any, pack) -> dict[str, str]:
+def warning_packs() -> dict:
+    """Each warning type code of the definitions in force → the pack that defines it."""
+    return {code: pack for pack in publishing.current_tree().packs.values() for code in pack.warning_types}
+
+
+def _envelope_errors(item: Any, packs: dict) -> dict[str, str]:
     if not isinstance(item, dict):
         return {"": "每条预警应为 JSON 对象"}
     errors = {f: f"缺少{label}" for f, label in ENVELOPE_FIELDS.items() if item.get(f) in (None, "")}
-    if "type" not in errors and item["type"] not in pack.warning_types:
+    if "type" not in errors and item["type"] not in packs:
         errors["type"] = f"未知的预警类型 {item['type']}"
     if "district_code" not in errors and not re.fullmatch(r"31\d{4}", str(item["district_code"])):
         errors["district_code"] = "应为上海市的 6 位行政区划代码"
@@ -105,7 +110,7 @@ def _payload_errors(item: dict, pack) -> dict[str, str]:
             for path, messages in form.errors(item["payload"]).items()}
 
 
-def _owners(pack) -> dict[str, Department]:
+def _owners() -> dict[str, Department]:
     """Who judges a clue: the 总队, or the 支队 of the warning's district."""
     departments = db.session.scalars(select(Department).where(Department.depth <= 1)).all()
     owners = {d.district_code: d for d in departments if d.depth == 1}
@@ -113,10 +118,11 @@ def _owners(pack) -> dict[str, Department]:
     return owners
 
 
-def process(ids: Iterable[int]) -> list[dict]:
-    """Validate, deduplicate and turn stored items into clues; returns one answer per item."""
-    pack = publishing.current_tree().packs["nmv"]
-    owners = _owners(pack)
+def process(ids: Iterable[int], start_processes: bool = True) -> list[dict]:
+    """Validate, deduplicate and turn stored items into clues; returns one answer per item. The
+    new clues' processes start in a Celery job unless the caller starts them itself."""
+    packs = warning_packs()
+    owners = _owners()
     answers, new_clues = [], []
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):
@@ -124,7 +130,7 @@ def process(ids: Iterable[int]) -> list[dict]:
                                   .order_by(InboundWarning.id)).all()
         accepted = _accepted_clues(rows)
         chunk = Chunk()
-        outcomes = [_process_one(row, pack, owners, accepted, chunk) for row in rows]
+        outcomes = [_process_one(row, packs, owners, accepted, chunk) for row in rows]
         db.session.flush()  # one flush gives every clue made in the chunk its id
         for row, (answer, clue) in zip(rows, outcomes):
             if clue is not None:
@@ -132,7 +138,7 @@ def process(ids: Iterable[int]) -> list[dict]:
             answers.append(answer)
         new_clues += [clue.id for clue in chunk.new]
         db.session.commit()
-    if new_clues:
+    if new_clues and start_processes:
         from lowcode.jobs import start_clue_processes
 
         start_clue_processes(new_clues)
@@ -157,19 +163,19 @@ def _accepted_clues(rows) -> dict[tuple[str, str], Clue | int]:
     return {(t, s): c for t, s, c in found if (t, s) in pairs}
 
 
-def _process_one(row: InboundWarning, pack, owners, accepted: dict, chunk: Chunk) -> tuple[dict, Clue | None]:
+def _process_one(row: InboundWarning, packs: dict, owners, accepted: dict, chunk: Chunk) -> tuple[dict, Clue | None]:
     """The answer for one stored item, and the clue it went to when that clue has no id yet."""
     item = json.loads(row.raw)
-    errors = _envelope_errors(item, pack)
+    errors = _envelope_errors(item, packs)
     if not errors:
-        errors = _payload_errors(item, pack)
+        errors = _payload_errors(item, packs[item["type"]])
     row.processed_at = clock.now()
     if errors:
         row.status, row.errors = "rejected", errors
         return {"position": row.position, "status": "rejected", "errors": errors}, None
     key = (row.warning_type, row.source_id)
     status = "duplicate" if key in accepted else "accepted"
-    clue = accepted[key] if key in accepted else _clue_for(item, pack, owners, chunk)
+    clue = accepted[key] if key in accepted else _clue_for(item, packs[item["type"]], owners, chunk)
     accepted[key] = clue
     row.status = status
     if isinstance(clue, int):
@@ -195,7 +201,7 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> Clue:
     binding = pack.process_bindings[warning["process_binding"]].content
     owner_rule = binding["clue_owner"][warning["source"]]
     department = owners["city"] if owner_rule == "city" else owners.get(str(item["district_code"]), owners["city"])
-    clue = actions.new_clue(warning_type=item["type"], title=f"{warning['name']}：{subject.get('name') or subject['id']}",
+    clue = actions.new_clue(pack_code=pack.code, warning_type=item["type"], title=f"{warning['name']}：{subject.get('name') or subject['id']}",
                             department=department, source=warning["source"],
                             subject={**subject, "id": merge_key[1]}, payload=item["payload"])
     chunk.new.append(clue)

@@ -34,10 +34,22 @@ def banner(app: Flask) -> str:
     return "\n".join(lines) + "\n"
 
 
+def seed_activity(app: Flask) -> None:
+    """The demo's clues and tasks, once, with progress: the first start takes a minute or two."""
+    from lowcode import demo_activity
+
+    def progress(done: int, total: int) -> None:
+        if done == 1 or done % 25 == 0 or done == total:
+            click.echo(f"  正在生成演示业务数据：{done}/{total} 条线索", err=True)
+
+    demo_activity.seed(app.config["DEMO_CLUES"], progress=progress)
+
+
 def serve(app: Flask, threads: int = 8) -> None:
     from waitress import serve as waitress_serve
 
     prepare(app)
+    seed_activity(app)
     if app.config["CELERY_EAGER"]:
         from lowcode.flow.timers import start_embedded_poller
 

@@ -181,7 +181,7 @@ def terminate(task_id: int, reason: str, user) -> Task:
     if task is None or not _is_issuer(user, task):
         raise ActionRefused("只有下发部门可以终止任务")
     if not reason.strip():
-        raise FormInvalid({"reason": "请填写终止原因"})
+        raise FormInvalid({"reason": ["请填写终止原因"]})
     if task.closed_at is not None:
         raise ActionRefused("任务已结束")
     for instance in _task_instances(task):
@@ -218,7 +218,7 @@ def supervise(dispatch_id: int, message: str, reply_due_at: Optional[dt.datetime
     if dispatch.closed_at is not None:
         raise ActionRefused("该下发已办结，无需督办")
     if not message.strip():
-        raise FormInvalid({"message": "请填写督办内容"})
+        raise FormInvalid({"message": ["请填写督办内容"]})
     supervision = Supervision(dispatch_id=dispatch.id, message=message, reply_due_at=reply_due_at,
                               created_at=clock.now(), created_by=user.display_name)
     db.session.add(supervision)
@@ -234,7 +234,7 @@ def reply_supervision(supervision_id: int, reply: str, user) -> Supervision:
     if dispatch is None or user.department_id != dispatch.receiver_department_id:
         raise ActionRefused("只有接收部门可以回复督办")
     if not reply.strip():
-        raise FormInvalid({"reply": "请填写回复内容"})
+        raise FormInvalid({"reply": ["请填写回复内容"]})
     supervision.read_at = supervision.read_at or clock.now()
     supervision.reply, supervision.replied_at, supervision.replied_by = reply, clock.now(), user.display_name
     audit.record("reply_supervision", "Supervision", supervision.id, f"{user.display_name}回复督办：{reply}")
