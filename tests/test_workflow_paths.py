@@ -293,8 +293,9 @@ def test_feedback_photos_must_be_the_submitters_own_and_are_claimed_by_the_feedb
 
     own = sample(pack(), item.form_key, user("zd_xuhui"))
     actions.submit(item.id, own, user("zd_xuhui"))
-    claimed = db.session.scalars(select(Attachment).where(Attachment.uploaded_by_id == user("zd_xuhui").id)
-                                 .execution_options(unscoped=True)).all()
-    assert claimed and {a.submission_id for a in claimed} != {None}
+    ids = {attachment_id for _, attachment_id in form_service.form_for(pack(), item.form_key).attachment_refs(own)}
+    db.session.expire_all()
+    claimed = db.session.scalars(select(Attachment).where(Attachment.id.in_(ids)).execution_options(unscoped=True)).all()
+    assert ids and len(claimed) == len(ids) and len({a.submission_id for a in claimed}) == 1
     submission = record(FormSubmission, claimed[0].submission_id)
     assert submission.business_key == f"work_item:{item.id}" and submission.form_key == item.form_key

@@ -1,0 +1,1 @@
+"""Synthetic data for benchmarks and load tests: deterministic, bulk-loaded, with a scale knob."""
