@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test test-deps validate lock clean
+.PHONY: run test test-deps validate lock clean perf-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,8 @@ lock: | $(BIN)/python
 
 clean:
 	rm -rf $(VENV) *.egg-info
+
+# Locust for the load tests, in its own environment: it is never installed beside the application.
+perf-tools: $(INSTALLED)
+	$(PYTHON) -m venv .venv-perf
+	.venv-perf/bin/python -m pip install --quiet "locust==2.47.0"

@@ -1,0 +1,78 @@
+"""Officers working the closed loop: inbox, clue and task searches and details, statistics and
+the PDA list, each signed in as a demo officer of a district (or the city's analyst), with think
+time. Run by perf/run_closed_loop_load.py in its own environment (.venv-perf); neither the
+application nor the tests import it.
+
+Request names carry their class before the colon (列表, 搜索, 详情, 统计, PDA): the runner checks
+each class against its target.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import re
+
+from locust import HttpUser, between, task
+
+DISTRICTS = ("huangpu", "xuhui", "changning", "jingan", "putuo", "hongkou", "yangpu", "minhang", "baoshan", "jiading",
+             "pudong", "jinshan", "songjiang", "qingpu", "fengxian", "chongming")
+ACCOUNTS = itertools.cycle([f"{post}_{d}" for d in DISTRICTS for post in ("zd", "dd", "pda")] + ["yanpan"])
+PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo@2026")
+WORDS = ("站", "骑手", "企业", "头盔", "号牌", "事故", "副本1")
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+class Officer(HttpUser):
+    wait_time = between(2, 6)
+
+    def on_start(self) -> None:
+        self.username = next(ACCOUNTS)
+        page = self.client.get("/login/", name="登录页").text
+        token = next(a or b for a, b in _CSRF.findall(page))
+        self.client.post("/login/", data={"username": self.username, "password": PASSWORD, "csrf_token": token},
+                         name="登录", allow_redirects=False)
+        self.task_ids: list[str] = []
+        self.clue_ids: list[str] = []
+
+    @task(4)
+    def inbox(self) -> None:
+        self.client.get("/inbox/", name="列表:待办")
+
+    @task(3)
+    def task_search(self) -> None:
+        page = self.client.get("/tasks/", params={"title": random.choice(WORDS)}, name="搜索:任务").text
+        self.task_ids = re.findall(r'href="/tasks/(\d+)"', page) or self.task_ids
+
+    @task(3)
+    def clue_search(self) -> None:
+        page = self.client.get("/clues/", params={"title": random.choice(WORDS)}, name="搜索:线索").text
+        self.clue_ids = re.findall(r'href="/clues/(\d+)"', page) or self.clue_ids
+
+    @task(2)
+    def task_list(self) -> None:
+        page = self.client.get("/tasks/", params={"page": random.randint(1, 5)}, name="列表:任务").text
+        self.task_ids = re.findall(r'href="/tasks/(\d+)"', page) or self.task_ids
+
+    @task(3)
+    def task_detail(self) -> None:
+        if self.task_ids:
+            self.client.get(f"/tasks/{random.choice(self.task_ids)}", name="详情:任务")
+
+    @task(2)
+    def clue_detail(self) -> None:
+        if self.clue_ids:
+            self.client.get(f"/clues/{random.choice(self.clue_ids)}", name="详情:线索")
+
+    @task(2)
+    def pda_list(self) -> None:
+        self.client.get("/pda/tasks", name="PDA:待反馈")
+
+    @task(1)
+    def task_statistics(self) -> None:
+        self.client.get("/tasks/stats", name="统计:任务")
+
+    @task(1)
+    def clue_statistics(self) -> None:
+        self.client.get("/clues/statistics", params={"by": random.choice(("type", "level", "department"))},
+                        name="统计:线索")
