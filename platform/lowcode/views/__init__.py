@@ -19,6 +19,7 @@ def add_page(view, name: str, label: str, category: str, category_label: str, ic
 
 def register() -> None:
     from lowcode.views.audit import AuditEventApi, AuditEventView
+    from lowcode.views.clues import ClueApi, CluesView
     from lowcode.views.definitions import DefinitionsView
     from lowcode.views.departments import DepartmentApi, DepartmentView
     from lowcode.views.forms import FormsView
@@ -33,7 +34,11 @@ def register() -> None:
     add_page(IncidentsView, "Incidents", "流程异常", "System", "系统管理", "fa-exclamation-triangle")
     add_page(ApiClientView, "ApiClients", "接入系统", "Intake", "预警接收", "fa-plug")
     add_page(InboundWarningView, "InboundWarnings", "接收记录", "Intake", "预警接收", "fa-inbox")
+    add_page(CluesView, "Clues", "线索查询", "Clues", "线索管理", "fa-search")
+    appbuilder.add_link("ClueStatistics", label="线索统计", href="/clues/statistics", icon="fa-bar-chart",
+                        category="Clues", category_label="线索管理")
+    MENU["Clue"].add("ClueStatistics")
     add_page(OutboxView, "Outbox", "反馈推送", "Intake", "预警接收", "fa-paper-plane")
     add_page(FormsView, "Forms", "全部表单", "Forms", "表单", "fa-edit")
-    for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi):
+    for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi, ClueApi):
         appbuilder.add_api(api)
