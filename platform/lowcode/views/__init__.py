@@ -23,6 +23,7 @@ def register() -> None:
     from lowcode.views.definitions import DefinitionsView
     from lowcode.views.departments import DepartmentApi, DepartmentView
     from lowcode.views.forms import FormsView
+    from lowcode.views.labels import LabelsView
     from lowcode.views.intake import ApiClientView, InboundWarningView, WarningsApi
     from lowcode.views.officers import OfficerApi
     from lowcode.views.outbox import OutboxView
@@ -38,6 +39,7 @@ def register() -> None:
     appbuilder.add_link("ClueStatistics", label="线索统计", href="/clues/statistics", icon="fa-bar-chart",
                         category="Clues", category_label="线索管理")
     MENU["Clue"].add("ClueStatistics")
+    add_page(LabelsView, "Labels", "等级与类型管理", "Clues", "线索管理", "fa-tags")
     add_page(OutboxView, "Outbox", "反馈推送", "Intake", "预警接收", "fa-paper-plane")
     add_page(FormsView, "Forms", "全部表单", "Forms", "表单", "fa-edit")
     for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi, ClueApi):
