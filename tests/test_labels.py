@@ -128,3 +128,18 @@ def test_label_pages_need_their_permissions(client):
     client.get("/logout/")
     web_login(client, "zd_xuhui")
     assert client.get("/labels/").status_code in (302, 403)
+
+
+def test_the_api_reads_and_publishes_a_table(api, app, restore):
+    caller = api("yewu")
+    levels = caller.get("/api/v1/labels/task_levels").get_json()["result"]
+    assert [level["code"] for level in levels][:2] == ["L1", "L2"]
+    levels[0]["feedback_hours"] = 12
+    answer = caller.put("/api/v1/labels/task_levels", json={"entries": levels, "note": "一级任务 12 小时反馈"})
+    assert answer.status_code == 200 and answer.get_json()["release"] == current_number(app)
+    with app.app_context():
+        assert publishing.current_tree().packs["nmv"].task_levels["L1"].content["feedback_hours"] == 12
+    levels[0]["feedback_hours"] = -1
+    refused = caller.put("/api/v1/labels/task_levels", json={"entries": levels})
+    assert refused.status_code == 400 and "任务等级与时限第 1 项「反馈时限（小时）」" in refused.get_json()["message"]["errors"][0]
+    assert api("lingdao").put("/api/v1/labels/task_levels", json={"entries": levels}).status_code == 403

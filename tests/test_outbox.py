@@ -172,3 +172,76 @@ def test_two_racing_pollers_send_each_message_once(app, receiver):
         thread.join()
     assert sum(r["sent"] for r in results) == 20
     assert set(receiver.posts.values()) == {1} and len(receiver.posts) == 20
+
+
+def test_a_registered_signer_signs_every_outbound_body(app, receiver):
+    with app.app_context():
+        row = message()
+        only({row.id})
+        app.extensions["outbound_signer"] = lambda body: f"test-signature-{len(body)}"
+        try:
+            assert outbox.deliver_due()["sent"] == 1
+        finally:
+            del app.extensions["outbound_signer"]
+        body = feedback_push.encode(row.payload)
+    assert receiver.received[row.idempotency_key]["signature"] == f"test-signature-{len(body)}"
+
+
+def test_the_api_lists_by_state_and_resends(app, api, receiver):
+    with app.app_context():
+        row = message()
+        row_id = row.id
+        from lowcode.extensions import db
+
+        row.state = "dead"
+        db.session.commit()
+    caller = api("yewu")
+    listing = caller.get("/api/v1/outbox/?state=dead").get_json()
+    assert row_id in [m["id"] for m in listing["result"]] and listing["result"][0]["state_label"] == "发送失败（死信）"
+    assert caller.get("/api/v1/outbox/?state=lost").status_code == 400
+    assert caller.post("/api/v1/outbox/resend", json={"ids": [row_id]}).get_json()["resent"] == 1
+    assert api("lingdao").post("/api/v1/outbox/resend", json={"ids": [row_id]}).status_code == 403
+    with app.app_context():
+        assert fresh(row_id).state == "pending"
+
+
+def test_a_push_without_feedback_raises_so_the_instance_stops_in_an_incident(ctx):
+    from lowcode.extensions import db
+    from lowcode.flow.push import push_feedback
+
+    task = adopted_task("推送测试：尚无反馈")
+    dispatch_to(task, ["310112000000"])
+    dispatch = db.session.scalar(select(Dispatch).where(Dispatch.task_id == task.id).execution_options(unscoped=True))
+    with pytest.raises(LookupError, match="没有已提交的处置反馈"):
+        push_feedback(dispatch.id)
+
+
+def test_the_fake_receiver_runs_from_the_command_line(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "lowcode.cli", "fake-receiver", "--port", str(port)],
+                               cwd=ROOT, env={**os.environ, "LOWCODE_INSTANCE_PATH": str(tmp_path)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                feedback_push.deliver(f"http://127.0.0.1:{port}/feedback", {"idempotency_key": "cli-1", "data": {}})
+                break
+            except feedback_push.DeliveryFailed:
+                assert time.monotonic() < deadline, "the fake receiver did not start"
+                time.sleep(0.2)
+        listing = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/received"))
+        assert listing["posts"] == {"cli-1": 1}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -155,16 +155,20 @@ def _readable(table: Table, error: DefinitionError, path: str) -> str:
 
 
 def save(table: Table, form: Mapping[str, str], note: str):
-    """Publish the pack with this table replaced; SaveRefused (nothing stored) on any error.
-    Returns the new release, or None when nothing changed."""
-    path = _file_path(table)
+    """The page's save: the posted rows become the table's entries, then `publish`."""
     rows, errors = parse_rows(table, form)
     entries, more = entries_of(table, rows, current_content(table))
-    errors += more
-    if not entries:
-        errors.append(f"{table.title}至少要有一项")
-    if errors:
-        raise SaveRefused(errors)
+    if errors + more:
+        raise SaveRefused(errors + more)
+    return publish(table, entries, note)
+
+
+def publish(table: Table, entries: Any, note: str):
+    """Publish the pack with this table's entries replaced; SaveRefused (nothing stored) on any
+    error. Returns the new release, or None when nothing changed."""
+    path = _file_path(table)
+    if not isinstance(entries, list) or not entries:
+        raise SaveRefused([f"{table.title}至少要有一项"])
     files = publishing.release_files(publishing.current_releases()[PACK])
     document = json.loads(files[path])
     if document[table.kind] == entries:

@@ -23,10 +23,10 @@ def register() -> None:
     from lowcode.views.definitions import DefinitionsView
     from lowcode.views.departments import DepartmentApi, DepartmentView
     from lowcode.views.forms import FormsView
-    from lowcode.views.labels import LabelsView
+    from lowcode.views.labels import LabelsApi, LabelsView
     from lowcode.views.intake import ApiClientView, InboundWarningView, WarningsApi
     from lowcode.views.officers import OfficerApi
-    from lowcode.views.outbox import OutboxView
+    from lowcode.views.outbox import OutboxApi, OutboxView
     from lowcode.views.workflow import IncidentsView, WorkflowApi
 
     add_page(DepartmentView, "Departments", "组织机构", "System", "系统管理", "fa-sitemap")
@@ -42,5 +42,5 @@ def register() -> None:
     add_page(LabelsView, "Labels", "等级与类型管理", "Clues", "线索管理", "fa-tags")
     add_page(OutboxView, "Outbox", "反馈推送", "Intake", "预警接收", "fa-paper-plane")
     add_page(FormsView, "Forms", "全部表单", "Forms", "表单", "fa-edit")
-    for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi, ClueApi):
+    for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi, ClueApi, LabelsApi, OutboxApi):
         appbuilder.add_api(api)

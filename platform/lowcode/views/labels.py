@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
+from flask_appbuilder.api import BaseApi, protect, safe
 from flask_appbuilder.security.decorators import has_access
 
 from lowcode import bootstrap, labels
@@ -64,3 +65,54 @@ class LabelsView(BaseView):
         extra = 0 if request.method == "POST" else min(request.args.get("extra", BLANK_ROWS, type=int) or BLANK_ROWS, 50)
         return self.render_template("labels/edit.html", table=table, errors=errors,
                                     rows=rows + [{} for _ in range(extra)], note=request.form.get("note", ""))
+
+
+class LabelsApi(BaseApi):
+    resource_name = "labels"
+    class_permission_name = "ClueLabel"
+    method_permission_name = {"get": "read", "put": "write"}
+    base_permissions = ["can_read", "can_write"]
+    allow_browser_login = True
+    openapi_spec_tag = "线索管理"
+
+    @expose("/<kind>", methods=["GET"])
+    @protect()
+    @safe
+    def get(self, kind: str):
+        """Levels or two-level types as the definitions in force hold them
+        ---
+        get:
+          parameters:
+          - {in: path, name: kind, required: true, schema: {type: string, enum: [clue_levels, clue_types, task_levels, task_types]}}
+          responses:
+            200: {description: 定义文件中的条目}
+            404: {description: 没有这种表}
+        """
+        table = labels.TABLES.get(kind)
+        if table is None:
+            return self.response_404()
+        return self.response(200, kind=kind, title=table.title, result=labels.current_content(table))
+
+    @expose("/<kind>", methods=["PUT"])
+    @protect()
+    @safe
+    def put(self, kind: str):
+        """Replace the entries and publish a new release of the pack
+        ---
+        put:
+          description: 请求体 {"entries": [...], "note": "..."}，条目格式与定义文件相同；先整体校验，有错不保存。
+          responses:
+            200: {description: 已发布（release 为新版本号，无变化时为 null）}
+            400: {description: 校验未通过，errors 逐条说明}
+        """
+        table = labels.TABLES.get(kind)
+        if table is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        try:
+            release = labels.publish(table, body.get("entries"), str(body.get("note") or ""))
+        except labels.SaveRefused as refused:
+            return self.response_400(message={"errors": refused.errors})
+        if release is not None:
+            bootstrap.apply_published([release])
+        return self.response(200, release=release.number if release else None)
