@@ -148,7 +148,8 @@ def run(query: Query) -> tuple[list[Clue], int]:
     """One page of clues and the total count."""
     statement = filtered(query.filters)
     total = db.session.scalar(statement.with_only_columns(func.count(Clue.id), maintain_column_froms=True))
-    column = {"level": _level_rank(), "department": Clue.dept_path}.get(query.sort) or getattr(Clue, query.sort)
+    column = (_level_rank() if query.sort == "level" else Clue.dept_path if query.sort == "department"
+              else getattr(Clue, query.sort))
     ordering = [column.desc() if query.descending else column.asc(), Clue.id.desc() if query.descending else Clue.id]
     rows = db.session.scalars(statement.order_by(*ordering).offset((query.page - 1) * query.page_size)
                               .limit(query.page_size)).all()

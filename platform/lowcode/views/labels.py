@@ -100,7 +100,7 @@ class LabelsApi(BaseApi):
         """Replace the entries and publish a new release of the pack
         ---
         put:
-          description: 请求体 {"entries": [...], "note": "..."}，条目格式与定义文件相同；先整体校验，有错不保存。
+          description: '请求体 {"entries": [...], "note": "..."}，条目格式与定义文件相同；先整体校验，有错不保存。'
           responses:
             200: {description: 已发布（release 为新版本号，无变化时为 null）}
             400: {description: 校验未通过，errors 逐条说明}

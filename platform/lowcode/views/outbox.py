@@ -102,7 +102,7 @@ class OutboxApi(BaseApi):
         """Re-send dead (or waiting) messages now
         ---
         post:
-          description: 请求体 {"ids": [...]}；已送达或发送中的消息不受影响。
+          description: '请求体 {"ids": [...]}；已送达或发送中的消息不受影响。'
           responses:
             200: {description: 安排重发的条数}
         """
