@@ -6,6 +6,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from bpmn.parser import BpmnParseError, content_hash, parse_bpmn
+from bpmn.script_engine import RestrictedScriptEngine
+from bpmn.services import ServiceRegistry
 
 FIXTURES = Path(__file__).parent / "fixtures" / "definitions" / "bpmn"
 NMV_BPMN = Path(__file__).resolve().parents[1] / "definitions" / "nmv" / "bpmn"
@@ -64,10 +66,11 @@ def test_xml_syntax_errors_report_the_line():
     assert "XML 语法错误" in raised.value.message
 
 
-def run_to_end(process: str, variables: dict, answers: dict[str, list[dict]]) -> tuple[list[str], str]:
+def run_to_end(process: str, variables: dict, answers: dict[str, list[dict]],
+               services: dict | None = None) -> tuple[list[str], str]:
     """Drive a process of the nmv pack: the user tasks met in order, and the end event reached."""
     spec = parse_bpmn((NMV_BPMN / f"{process}.bpmn").read_bytes()).specs[f"nmv_{process}"]
-    workflow = BpmnWorkflow(spec)
+    workflow = BpmnWorkflow(spec, script_engine=RestrictedScriptEngine(ServiceRegistry(services)))
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(variables)
     workflow.do_engine_steps()
@@ -94,13 +97,15 @@ def test_clue_process_reviews_only_when_required():
 
 
 def test_dispatch_process_returns_feedback_for_rework_until_it_passes():
-    met, end = run_to_end("dispatch", {}, {
+    # Acceptance pushes the feedback through the platform's push_feedback service (tests/test_outbox).
+    pushed = []
+    met, end = run_to_end("dispatch", {"dispatch_id": 7}, {
         "Task_Sign": [{"handling": "本单位处置"}],
         "Task_Feedback": [{}, {}],
         "Task_FeedbackReview": [{"feedback_review_result": "退回"}, {"feedback_review_result": "通过"}],
-    })
+    }, services={"platform.push_feedback": lambda dispatch_id: pushed.append(dispatch_id)})
     assert met == ["任务签收", "处置反馈", "反馈审核", "处置反馈", "反馈审核"]
-    assert end == "本下发办结"
+    assert end == "本下发办结" and pushed == [7]
 
 
 def test_task_process_ends_when_approval_is_refused():

@@ -105,6 +105,19 @@ def beat_command(celery_args) -> None:
     current_app.extensions["celery"].start(["beat", "--loglevel=INFO", *celery_args])
 
 
+@main.command("fake-receiver", with_appcontext=False)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8091, show_default=True)
+def fake_receiver_command(host: str, port: int) -> None:
+    """启动模拟的非机动车道路交通管理信息系统反馈接收端（演示与测试用）。"""
+    from connectors import fake_receiver
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, fake_receiver.make_app(fake_receiver.Receiver()), threaded=True)
+    click.echo(f"模拟接收方已启动：http://{host}:{port}/feedback（GET /received 查看，POST /fail?times=N 模拟失败）")
+    server.serve_forever()
+
+
 @main.command("serve")
 @click.option("--threads", default=8, show_default=True)
 def serve_command(threads: int) -> None:

@@ -5,6 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
+from connectors.feedback_push import DEFAULT_URL as DEFAULT_PUSH_URL
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -45,4 +47,10 @@ def load_config(env=None) -> dict:
         "HOST": env.get("LOWCODE_HOST") or "127.0.0.1",
         "PORT": int(env.get("LOWCODE_PORT") or 8080),
         "LOG_LEVEL": env.get("LOG_LEVEL") or "INFO",
+        # Feedback push (outbox): where, how often, how long to wait between tries.
+        "FEEDBACK_PUSH_URL": env.get("FEEDBACK_PUSH_URL") or DEFAULT_PUSH_URL,
+        "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS") or 8),
+        "OUTBOX_BACKOFF_SECONDS": float(env.get("OUTBOX_BACKOFF_SECONDS") or 30),
+        "OUTBOX_BACKOFF_CAP_SECONDS": float(env.get("OUTBOX_BACKOFF_CAP_SECONDS") or 3600),
+        "OUTBOX_TIMEOUT_SECONDS": float(env.get("OUTBOX_TIMEOUT_SECONDS") or 10),
     }

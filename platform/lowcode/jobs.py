@@ -4,6 +4,8 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask
 
+OUTBOX_INTERVAL_SECONDS = 10.0
+
 
 def make_celery(app: Flask) -> Celery:
     class AppContextTask(Task):
@@ -24,7 +26,8 @@ def make_celery(app: Flask) -> Celery:
         timezone="Asia/Shanghai",
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
-        beat_schedule={"fire-timers": {"task": "lowcode.fire_timers", "schedule": 30.0}},
+        beat_schedule={"fire-timers": {"task": "lowcode.fire_timers", "schedule": 30.0},
+                       "deliver-outbox": {"task": "lowcode.deliver_outbox", "schedule": OUTBOX_INTERVAL_SECONDS}},
     )
     celery.set_default()
     app.extensions["celery"] = celery
@@ -66,3 +69,10 @@ def _register_tasks(celery: Celery) -> None:
         from lowcode.flow.timers import fire_due
 
         return fire_due()
+
+    @celery.task(name="lowcode.deliver_outbox")
+    def deliver_outbox() -> dict:
+        """Pushes that are due; safe to run in parallel (each row is claimed by one caller)."""
+        from lowcode.outbox import deliver_due
+
+        return deliver_due()

@@ -137,7 +137,7 @@ def publish(pack_code: str, files: PackFiles, *, source: str, note: str = "",
     return release
 
 
-SOURCE_LABELS = {"directory": "从目录发布", "upload": "上传变更", "rollback": "回滚"}
+SOURCE_LABELS = {"directory": "从目录发布", "upload": "上传变更", "rollback": "回滚", "labels": "等级与类型管理"}
 
 
 def changed_paths(old: PackFiles, new: PackFiles) -> dict[str, list[str]]:

@@ -45,6 +45,31 @@ def seed_activity(app: Flask) -> None:
     demo_activity.seed(app.config["DEMO_CLUES"], progress=progress)
 
 
+def start_outbox_poller(app: Flask):
+    from lowcode import outbox, pollers
+    from lowcode.jobs import OUTBOX_INTERVAL_SECONDS
+
+    return pollers.start(app, "outbox-poller", outbox.deliver_due, OUTBOX_INTERVAL_SECONDS)
+
+
+def start_local_receiver(app: Flask) -> None:
+    """The embedded default pushes feedback to the fake receiver: start it when the push address
+    is a local one and nothing listens there yet."""
+    from urllib.parse import urlsplit
+
+    from connectors import fake_receiver
+
+    address = urlsplit(app.config["FEEDBACK_PUSH_URL"])
+    if address.hostname not in ("127.0.0.1", "localhost") or address.path != "/feedback":
+        return
+    try:
+        fake_receiver.start(address.hostname, address.port or 80)
+    except OSError:
+        app.logger.info("fake receiver not started: %s is in use", address.netloc)
+        return
+    click.echo(f"  模拟接收方（非机动车道路交通管理信息系统）：{address.scheme}://{address.netloc}/received")
+
+
 def serve(app: Flask, threads: int = 8) -> None:
     from waitress import serve as waitress_serve
 
@@ -54,5 +79,7 @@ def serve(app: Flask, threads: int = 8) -> None:
         from lowcode.flow.timers import start_embedded_poller
 
         start_embedded_poller(app)
+        start_outbox_poller(app)
+        start_local_receiver(app)
     click.echo(banner(app))
     waitress_serve(app, host=app.config["HOST"], port=app.config["PORT"], threads=threads, ident="lowcode")

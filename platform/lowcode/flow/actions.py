@@ -281,14 +281,19 @@ def timeline(task_id: int, dispatch_id: Optional[int] = None) -> list[dict]:
     condition = WorkItem.dispatch_id.in_(dispatch_ids or [-1])
     if dispatch_id is None:
         condition = or_(condition, WorkItem.task_id == task_id)
-    items = records.select_all(select(WorkItem).where(condition, WorkItem.state != "open"))
-    steps = [{"at": i.completed_at or i.created_at, "who": i.completed_by_name or "", "department": i.department.name,
-              "what": i.title.split("：")[0] + ("" if i.state == "done" else "（已取消）"), "dispatch_id": i.dispatch_id,
-              "comment": i.comment or _summary(i.data)} for i in items]
+    steps = steps_of(records.select_all(select(WorkItem).where(condition, WorkItem.state != "open")))
     for supervision in db.session.scalars(select(Supervision).where(Supervision.dispatch_id.in_(dispatch_ids or [-1]))):
         steps.append({"at": supervision.created_at, "who": supervision.created_by, "department": "",
                       "what": "督办", "dispatch_id": supervision.dispatch_id, "comment": supervision.message})
     return sorted(steps, key=lambda s: s["at"])
+
+
+def steps_of(items: list[WorkItem]) -> list[dict]:
+    """Finished work items as timeline steps (who did what when), oldest first."""
+    return sorted(({"at": i.completed_at or i.created_at, "who": i.completed_by_name or "", "department": i.department.name,
+                    "what": i.title.split("：")[0] + ("" if i.state == "done" else "（已取消）"),
+                    "dispatch_id": i.dispatch_id, "comment": i.comment or _summary(i.data)} for i in items),
+                  key=lambda s: s["at"])
 
 
 def _summary(data: Optional[dict]) -> str:

@@ -10,6 +10,7 @@ from lowcode import audit, clock
 from lowcode.definitions import time_limits
 from lowcode.extensions import db
 from lowcode.flow import records, transitions
+from lowcode.flow.push import push_feedback
 from lowcode.models import Clue, Department, DefinitionRelease, Dispatch, ProcessInstance, Task
 
 
@@ -102,3 +103,4 @@ def register_all(registry) -> None:
     registry.register("platform.create_task", create_task)
     registry.register("platform.dispatch_task", dispatch_task)
     registry.register("platform.forward_dispatch", forward_dispatch)
+    registry.register("platform.push_feedback", push_feedback)

@@ -7,7 +7,7 @@ import threading
 from bpmn import engine
 from sqlalchemy import select, update
 
-from lowcode import audit, clock
+from lowcode import audit, clock, pollers
 from lowcode.extensions import db
 from lowcode.flow import records, transitions
 from lowcode.models import TimerRow, WorkItem
@@ -68,16 +68,4 @@ def _sweep(instance_id: int) -> None:
 
 def start_embedded_poller(app, interval_seconds: float = 30.0) -> threading.Event:
     """With Celery eager there is no beat: a daemon thread polls instead. Returns its stop flag."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(interval_seconds):
-            with app.app_context():
-                try:
-                    fire_due()
-                except Exception:  # keep polling; the error is logged and the rows stay due
-                    app.logger.exception("timer poller failed")
-                    db.session.rollback()
-
-    threading.Thread(target=loop, name="timer-poller", daemon=True).start()
-    return stop
+    return pollers.start(app, "timer-poller", fire_due, interval_seconds)

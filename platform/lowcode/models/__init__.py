@@ -6,6 +6,7 @@ from lowcode.models.department import Department
 from lowcode.models.forms import Attachment, FormDraft, FormSubmission
 from lowcode.models.intake import ApiClient, InboundWarning
 from lowcode.models.officer import Officer
+from lowcode.models.outbox import OutboxMessage
 from lowcode.models.workflow import ProcessInstance, TimerRow, WorkItem
 
-__all__ = ["Attachment", "FormDraft", "FormSubmission", "ApiClient", "InboundWarning", "AuditEvent", "Clue", "Dispatch", "Supervision", "Task", "ProcessInstance", "TimerRow", "WorkItem", "DefinitionFile", "DefinitionRelease", "Department", "Officer"]
+__all__ = ["Attachment", "FormDraft", "FormSubmission", "ApiClient", "InboundWarning", "AuditEvent", "Clue", "Dispatch", "Supervision", "Task", "ProcessInstance", "TimerRow", "WorkItem", "DefinitionFile", "DefinitionRelease", "Department", "Officer", "OutboxMessage"]

@@ -19,11 +19,14 @@ def add_page(view, name: str, label: str, category: str, category_label: str, ic
 
 def register() -> None:
     from lowcode.views.audit import AuditEventApi, AuditEventView
+    from lowcode.views.clues import ClueApi, CluesView
     from lowcode.views.definitions import DefinitionsView
     from lowcode.views.departments import DepartmentApi, DepartmentView
     from lowcode.views.forms import FormsView
+    from lowcode.views.labels import LabelsApi, LabelsView
     from lowcode.views.intake import ApiClientView, InboundWarningView, WarningsApi
     from lowcode.views.officers import OfficerApi
+    from lowcode.views.outbox import OutboxApi, OutboxView
     from lowcode.views.workflow import IncidentsView, WorkflowApi
 
     add_page(DepartmentView, "Departments", "组织机构", "System", "系统管理", "fa-sitemap")
@@ -32,6 +35,12 @@ def register() -> None:
     add_page(IncidentsView, "Incidents", "流程异常", "System", "系统管理", "fa-exclamation-triangle")
     add_page(ApiClientView, "ApiClients", "接入系统", "Intake", "预警接收", "fa-plug")
     add_page(InboundWarningView, "InboundWarnings", "接收记录", "Intake", "预警接收", "fa-inbox")
+    add_page(CluesView, "Clues", "线索查询", "Clues", "线索管理", "fa-search")
+    appbuilder.add_link("ClueStatistics", label="线索统计", href="/clues/statistics", icon="fa-bar-chart",
+                        category="Clues", category_label="线索管理")
+    MENU["Clue"].add("ClueStatistics")
+    add_page(LabelsView, "Labels", "等级与类型管理", "Clues", "线索管理", "fa-tags")
+    add_page(OutboxView, "Outbox", "反馈推送", "Intake", "预警接收", "fa-paper-plane")
     add_page(FormsView, "Forms", "全部表单", "Forms", "表单", "fa-edit")
-    for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi):
+    for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi, ClueApi, LabelsApi, OutboxApi):
         appbuilder.add_api(api)

@@ -1,0 +1,59 @@
+"""线索统计: counts of clues by type, level, source, warning type, time or department, as one
+GROUP BY query over the filtered, scoped clues, drawn by the dashboards library."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+import dashboards
+from lowcode import clues
+from lowcode.extensions import db
+from lowcode.models import Clue, Department
+
+DIMENSIONS = {"type": "线索类型", "level": "线索等级", "source": "预警来源", "warning_type": "预警类型",
+              "time": "创建时间", "department": "研判部门"}
+CHARTS = {"bar": "柱状图", "line": "折线图", "pie": "饼图"}
+
+
+class StatisticsInvalid(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Result:
+    dimension: dashboards.Dimension
+    groups: list[tuple]
+    total: int
+    figure: dict
+
+
+def _dimension(name: str, period: str) -> dashboards.Dimension:
+    names = clues.catalogue()
+    if name == "type":
+        return dashboards.Dimension(name, DIMENSIONS[name], Clue.type_code, names.types)
+    if name == "level":
+        return dashboards.Dimension(name, DIMENSIONS[name], Clue.level_code,
+                                    {code: level["name"] for code, level in names.levels.items()})
+    if name == "source":
+        return dashboards.Dimension(name, DIMENSIONS[name], Clue.source, lambda source: source)
+    if name == "warning_type":
+        return dashboards.Dimension(name, DIMENSIONS[name], Clue.warning_type, names.warning_types)
+    if name == "department":
+        departments = {i: name for i, name in db.session.execute(select(Department.id, Department.name))}
+        return dashboards.Dimension(name, DIMENSIONS[name], Clue.department_id, departments)
+    bucket = dashboards.time_bucket(Clue.created_at, period, db.session.get_bind().dialect.name)
+    return dashboards.Dimension(name, f"{DIMENSIONS[name]}（{dashboards.PERIODS[period]}）", bucket, str)
+
+
+def statistics(filters: clues.Filters, by: str, period: str = "day", chart: str = "bar") -> Result:
+    if by not in DIMENSIONS:
+        raise StatisticsInvalid(f"统计维度只能是 {'、'.join(DIMENSIONS)}")
+    if period not in dashboards.PERIODS:
+        raise StatisticsInvalid(f"时间粒度只能是 {'、'.join(dashboards.PERIODS)}")
+    if chart not in CHARTS:
+        raise StatisticsInvalid(f"图表只能是 {'、'.join(CHARTS)}")
+    dimension = _dimension(by, period)
+    groups = dashboards.aggregate(db.session, clues.filtered(filters), dimension, Clue.id)
+    spec = dashboards.Spec(title=f"线索数量（{dimension.label}）", chart=chart, value_label="线索数")
+    return Result(dimension, groups, sum(n for _, _, n in groups), dashboards.figure(spec, dimension, groups))
