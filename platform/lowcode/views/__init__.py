@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from flask import current_app
+
 from lowcode.extensions import appbuilder
 
 MENU: dict[str, set[str]] = defaultdict(set)
@@ -25,6 +27,11 @@ def register() -> None:
     from lowcode.views.intake import ApiClientView, InboundWarningView, WarningsApi
     from lowcode.views.officers import OfficerApi
     from lowcode.views.workflow import IncidentsView, WorkflowApi
+    from lowcode.views.inbox import InboxView
+    from lowcode.views.notifications import NotificationApi, NotificationView
+    from lowcode.views.pda import PdaView
+    from lowcode.views.tasks import TaskApi, TaskView
+    from lowcode import notifications
 
     add_page(DepartmentView, "Departments", "组织机构", "System", "系统管理", "fa-sitemap")
     add_page(AuditEventView, "AuditEvents", "审计日志", "System", "系统管理", "fa-history")
@@ -33,5 +40,14 @@ def register() -> None:
     add_page(ApiClientView, "ApiClients", "接入系统", "Intake", "预警接收", "fa-plug")
     add_page(InboundWarningView, "InboundWarnings", "接收记录", "Intake", "预警接收", "fa-inbox")
     add_page(FormsView, "Forms", "全部表单", "Forms", "表单", "fa-edit")
-    for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi):
+    add_page(InboxView, "Inbox", "待办事项", "MyWork", "我的工作", "fa-inbox")
+    appbuilder.add_link("InboxDone", label="已办事项", href="/inbox/done", icon="fa-check", category="MyWork")
+    add_page(NotificationView, "Notifications", "通知", "MyWork", "我的工作", "fa-bell")
+    add_page(TaskView, "Tasks", "任务查询", "TaskManagement", "任务管理", "fa-tasks")
+    appbuilder.add_link("TaskStats", label="任务统计", href="/tasks/stats", icon="fa-bar-chart", category="TaskManagement")
+    add_page(PdaView, "Pda", "交通执法 II（PDA）", "MyWork", "我的工作", "fa-mobile")
+    MENU["Inbox"].add("InboxDone")
+    MENU["Task"].add("TaskStats")
+    current_app.context_processor(lambda: {"unread_notifications": notifications.badge})
+    for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi, TaskApi, NotificationApi):
         appbuilder.add_api(api)
