@@ -7,7 +7,7 @@ from sqlalchemy import select
 from lowcode import publishing
 from lowcode.extensions import db
 from lowcode.flow import actions
-from lowcode.models import Clue, Department, Dispatch, Officer, Task, WorkItem
+from lowcode.models import Department, Dispatch, Officer, Task, WorkItem
 from tests.form_samples import sample
 
 CITY = "310000000000"

@@ -3,36 +3,19 @@ on the PDA (360×640 touch) a 大队 PDA officer opens a dispatch, sees the 督�
 checklist with a photo and submits; no PDA page overflows or has tap targets under 44 px."""
 import re
 
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lowcode.extensions import db
 from lowcode.flow import actions
 from lowcode.models import Dispatch, WorkItem
-from tests.browser import DESKTOP, PDA, horizontal_overflow, launch
+from tests.browser import DESKTOP, PDA
 from tests.conftest import DEMO_PASSWORD
-from tests.task_helpers import dispatch_of, dispatched_task, do, fresh, open_items, user
+from tests.task_helpers import dispatched_task, do, fresh, open_items, user
 from tests.test_forms_attachments import png
-from tests.test_forms_browser import PAGE_PROBLEMS, choose, draw_signature, field
+from tests.test_forms_browser import PAGE_PROBLEMS, browser, cached_static, choose, draw_signature, field  # noqa: F401 (fixtures)
 
 XUHUI, XUHUI_BRIGADE = "310104000000", "310104010000"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def cached_static(app):
-    before = app.config["SEND_FILE_MAX_AGE_DEFAULT"]
-    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
-    yield
-    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = before
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def signed_in(browser, base: str, device: dict, username: str):

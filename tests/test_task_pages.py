@@ -4,12 +4,12 @@ import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from lowcode.extensions import db
 from lowcode.flow.timers import fire_due
-from lowcode.models import Dispatch, Notification, Supervision, Task, WorkItem
+from lowcode.models import Notification, Supervision, Task, WorkItem
 from tests.conftest import csrf_token, web_login
 from tests.task_helpers import answers, dispatch_of, dispatched_task, do, fresh, open_items, user
 from tests.test_forms_pages import as_post
@@ -84,7 +84,7 @@ def test_a_work_item_shows_its_context_refuses_bad_answers_in_chinese_keeps_a_dr
     zd = signed_in(app, "zd_xuhui")
     html = page(zd, f"/inbox/{item.id}")
     assert "请按期处置反馈" in html and "反馈期限" in html and 'class="lc-form' in html
-    assert "预警信息" in html   # the warning's payload, read-only
+    assert "红标骑手预警" in html   # the warning's payload form, read-only
 
     refused = post(zd, f"/inbox/{item.id}", f"/inbox/{item.id}", [("_action", "submit"), ("handling", "本单位处置")])
     assert refused.status_code == 422
@@ -296,3 +296,30 @@ def test_the_inbox_api_pages_filters_and_describes_itself(app, ctx, api):
     for path in ("/api/v1/tasks/", "/api/v1/tasks/{task_id}", "/api/v1/tasks/stats", "/api/v1/notifications/",
                  "/api/v1/notifications/read-all", "/api/v1/workflow/work-items/{item_id}"):
         assert path in spec["paths"], path
+
+
+def test_clue_review_and_feedback_review_go_through_the_same_page(app, ctx):
+    from lowcode import publishing
+    from lowcode.flow import actions
+    from tests.task_helpers import CITY, department, pack
+
+    clue = actions.create_clue(warning_type="STATION_FATAL_ACCIDENT", title="审核页测试", department=department(CITY),
+                               source="总队研判", payload=answers(pack().warning_types["STATION_FATAL_ACCIDENT"].content["payload_form"]))
+    [review] = open_items("yanpan", clue_id=clue.id)
+    yanpan = signed_in(app, "yanpan")
+    html = page(yanpan, f"/inbox/{review.id}")
+    assert "线索信息" in html and f'/clues/{clue.id}"' in html and "审核结果" in html
+    refused = post(yanpan, f"/inbox/{review.id}", f"/inbox/{review.id}", [("_action", "submit"), ("review_result", "不通过")])
+    assert refused.status_code == 422 and "请填写此项" in refused.get_data(as_text=True)
+
+    task = dispatched_task("反馈审核页测试", [XUHUI])
+    do("zd_xuhui", task_id=task.id)
+    do("zd_xuhui", task_id=task.id)
+    [check] = open_items("yanpan", task_id=task.id)
+    html = page(yanpan, f"/inbox/{check.id}")
+    checklist_title = publishing.current_tree().packs["nmv"].forms[check.display_form_key].schema.content["title"]
+    assert checklist_title in html and "退回" in html
+    returned = post(yanpan, f"/inbox/{check.id}", f"/inbox/{check.id}",
+                    [("_action", "submit"), ("feedback_review_result", "退回"), ("feedback_review_opinion", "照片不清晰")])
+    assert returned.status_code == 302 and fresh(WorkItem, check.id).state == "done"
+    assert any("反馈审核页测试" in n.title for n in unread("zd_xuhui", "returned"))

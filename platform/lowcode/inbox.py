@@ -69,6 +69,7 @@ class WorkContext:
     ctx: records.Context
     may_act: bool
     display: Any = None          # the display form, read-only (the warning, or the feedback under review)
+    display_title: str = ""
     supervisions: list = field(default_factory=list)
     steps: list = field(default_factory=list)
     subordinates: list = field(default_factory=list)
@@ -82,6 +83,7 @@ def context(item: WorkItem, user) -> WorkContext:
         data = _display_data(item, ctx)
         if data is not None:
             work.display = form_service.render_summary(ctx.pack, item.display_form_key, data)
+            work.display_title = form_service.form_for(ctx.pack, item.display_form_key).title
     if ctx.dispatch is not None:
         work.supervisions = list(db.session.scalars(select(Supervision).where(
             Supervision.dispatch_id == ctx.dispatch.id).order_by(Supervision.id)))

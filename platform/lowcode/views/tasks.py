@@ -88,7 +88,7 @@ class TaskView(BaseView):
             flash(message, "warning")
         return self.render_template("tasks/list.html", page=page, labels=task_queries.labels(),
                                     statuses=task_queries.statuses(),
-                                    departments=task_queries.departments_for_filter())
+                                    departments=[(d.id, d.name) for d in task_queries.departments_for_filter()])
 
     @expose("/<int:task_id>")
     @has_access
