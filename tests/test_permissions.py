@@ -55,5 +55,6 @@ def test_menu_follows_read_permission(client):
     assert "审计日志" in html
     client.get("/logout/")
     web_login(client, "pda_xuhui")
-    html = client.get("/").get_data(as_text=True)
-    assert "管理端首页" in html and "审计日志" not in html
+    assert client.get("/").headers["Location"].endswith("/pda/")   # a handheld user lands on 交通执法 II
+    html = client.get("/inbox/").get_data(as_text=True)
+    assert "待办事项" in html and "审计日志" not in html

@@ -4,11 +4,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from lowcode import publishing
 from lowcode.flow import actions
 from lowcode.flow.timers import fire_due
-from lowcode.models import AuditEvent, Clue, Department, Dispatch, Officer, ProcessInstance, Task, WorkItem
+from lowcode.models import AuditEvent, Clue, Dispatch, ProcessInstance, Task, WorkItem
 from tests.form_samples import sample
+from tests.task_helpers import department, do, open_item, pack, user
 
 REVIEW_AND_APPROVAL = "STATION_FATAL_ACCIDENT"
 
@@ -17,39 +17,6 @@ REVIEW_AND_APPROVAL = "STATION_FATAL_ACCIDENT"
 def ctx(app):
     with app.test_request_context():
         yield
-
-
-def user(name: str) -> Officer:
-    from lowcode.extensions import db
-
-    return db.session.scalar(select(Officer).where(Officer.username == name))
-
-
-def department(code: str) -> Department:
-    from lowcode.extensions import db
-
-    return db.session.scalar(select(Department).where(Department.code == code))
-
-
-def pack():
-    return publishing.current_tree().packs["nmv"]
-
-
-def open_item(username: str, **where) -> WorkItem:
-    from lowcode.extensions import db
-
-    query = actions.inbox_query(user(username)).execution_options(unscoped=True)
-    for column, value in where.items():
-        query = query.where(getattr(WorkItem, column) == value)
-    items = db.session.scalars(query).all()
-    assert len(items) == 1, [(i.title, i.department_id) for i in items]
-    return items[0]
-
-
-def do(username: str, form_values: dict | None = None, **where) -> WorkItem:
-    item = open_item(username, **where)
-    officer = user(username)
-    return actions.submit(item.id, sample(pack(), item.form_key, officer, **(form_values or {})), officer)
 
 
 def new_clue(title: str, warning_type: str = REVIEW_AND_APPROVAL) -> Clue:

@@ -8,7 +8,7 @@ from typing import Optional
 from bpmn import engine
 from sqlalchemy import or_, select, update
 
-from lowcode import audit, clock, form_service, publishing
+from lowcode import audit, clock, form_service, notifications, publishing
 from lowcode.extensions import db
 from lowcode.flow import records, transitions
 from lowcode.flow.platform_services import ReceiverError, receiving_departments
@@ -196,6 +196,7 @@ def terminate(task_id: int, reason: str, user) -> Task:
                                                                WorkItem.state == "open")):
             item.state = "cancelled"
             item.comment = f"任务已终止：{reason}"
+            notifications.about_work_item(item, "terminated", reason)
             for timer in records.select_all(select(TimerRow).where(TimerRow.work_item_id == item.id)):
                 timer.cancelled = True
     for dispatch in records.select_all(select(Dispatch).where(Dispatch.task_id == task.id,
@@ -213,7 +214,8 @@ def terminate(task_id: int, reason: str, user) -> Task:
 def supervise(dispatch_id: int, message: str, reply_due_at: Optional[dt.datetime], user) -> Supervision:
     """督办: the issuing department presses an open dispatch, with a reply deadline."""
     dispatch = records.get(Dispatch, dispatch_id)
-    if dispatch is None or user.department_id not in (dispatch.issuer_department_id, dispatch.task.issuer_department_id):
+    task = records.get(Task, dispatch.task_id) if dispatch else None   # the issuer's, maybe outside the caller's scope
+    if dispatch is None or user.department_id not in (dispatch.issuer_department_id, task.issuer_department_id):
         raise ActionRefused("只有下发部门可以督办")
     if dispatch.closed_at is not None:
         raise ActionRefused("该下发已办结，无需督办")
@@ -224,6 +226,8 @@ def supervise(dispatch_id: int, message: str, reply_due_at: Optional[dt.datetime
     db.session.add(supervision)
     db.session.flush()
     audit.record("supervise", "Dispatch", dispatch.id, f"{user.display_name}督办{dispatch.receiver.name}：{message}")
+    notifications.notify(notifications.recipients(dispatch.receiver_department_id), "supervise", task.title,
+                         message, task_id=dispatch.task_id, dispatch_id=dispatch.id, supervision_id=supervision.id)
     db.session.commit()
     return supervision
 
@@ -238,6 +242,10 @@ def reply_supervision(supervision_id: int, reply: str, user) -> Supervision:
     supervision.read_at = supervision.read_at or clock.now()
     supervision.reply, supervision.replied_at, supervision.replied_by = reply, clock.now(), user.display_name
     audit.record("reply_supervision", "Supervision", supervision.id, f"{user.display_name}回复督办：{reply}")
+    notifications.notify(notifications.recipients(dispatch.issuer_department_id), "reply",
+                         records.get(Task, dispatch.task_id).title,
+                         f"{dispatch.receiver.name}：{reply}", task_id=dispatch.task_id, dispatch_id=dispatch.id,
+                         supervision_id=supervision.id)
     db.session.commit()
     return supervision
 

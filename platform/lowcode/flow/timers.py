@@ -7,7 +7,7 @@ import threading
 from bpmn import engine
 from sqlalchemy import select, update
 
-from lowcode import audit, clock, pollers
+from lowcode import audit, clock, notifications, pollers
 from lowcode.extensions import db
 from lowcode.flow import records, transitions
 from lowcode.models import TimerRow, WorkItem
@@ -49,6 +49,7 @@ def _mark(timer: TimerRow) -> None:
     if timer.kind == "overdue":
         item.overdue = True
     audit.record(timer.kind, "WorkItem", item.id, f"“{item.title}”{KIND_LABELS[timer.kind]}（期限 {item.due_at:%Y-%m-%d %H:%M}）")
+    notifications.about_work_item(item, timer.kind, f"办理期限 {item.due_at:%Y-%m-%d %H:%M}")
 
 
 def _sweep(instance_id: int) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 from bpmn import engine
 from sqlalchemy import select
 
-from lowcode import audit, clock
+from lowcode import audit, clock, notifications
 from lowcode.definitions import resolve_form_key
 from lowcode.extensions import db
 from lowcode.flow import lanes, records
@@ -98,6 +98,7 @@ def _create_work_item(ctx: Context, task) -> WorkItem:
         state="open", created_at=now, due_at=_due(ctx, properties.get("deadline")),
     )
     db.session.add(item)
+    notifications.about_work_item(item, "returned" if _done_before(ctx.instance.id, task.name) else "work")
     if item.due_at is not None:
         db.session.add(TimerRow(kind="overdue", work_item=item, due_at=item.due_at))
         reminder_hours = ctx.task.reminder_hours if ctx.task else 0
@@ -105,6 +106,12 @@ def _create_work_item(ctx: Context, task) -> WorkItem:
             remind_at = item.due_at - dt.timedelta(hours=reminder_hours)
             db.session.add(TimerRow(kind="reminder", work_item=item, due_at=max(remind_at, now)))
     return item
+
+
+def _done_before(instance_id: int, task_name: str) -> bool:
+    """Whether this step was done once already: coming back to it is a return (退回重办)."""
+    return bool(records.select_all(select(WorkItem.id).where(
+        WorkItem.instance_id == instance_id, WorkItem.task_name == task_name, WorkItem.state == "done").limit(1)))
 
 
 def _cancel_timers(item: WorkItem) -> None:

@@ -5,8 +5,9 @@ from lowcode.models.definitions import DefinitionFile, DefinitionRelease
 from lowcode.models.department import Department
 from lowcode.models.forms import Attachment, FormDraft, FormSubmission
 from lowcode.models.intake import ApiClient, InboundWarning
+from lowcode.models.notification import Notification
 from lowcode.models.officer import Officer
 from lowcode.models.outbox import OutboxMessage
 from lowcode.models.workflow import ProcessInstance, TimerRow, WorkItem
 
-__all__ = ["Attachment", "FormDraft", "FormSubmission", "ApiClient", "InboundWarning", "AuditEvent", "Clue", "Dispatch", "Supervision", "Task", "ProcessInstance", "TimerRow", "WorkItem", "DefinitionFile", "DefinitionRelease", "Department", "Officer", "OutboxMessage"]
+__all__ = ["Attachment", "FormDraft", "FormSubmission", "ApiClient", "InboundWarning", "Notification", "AuditEvent", "Clue", "Dispatch", "Supervision", "Task", "ProcessInstance", "TimerRow", "WorkItem", "DefinitionFile", "DefinitionRelease", "Department", "Officer", "OutboxMessage"]

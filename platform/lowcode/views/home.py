@@ -1,10 +1,13 @@
 """The 管理端 home page: who I am, where I sit, what I may open."""
-from flask import g
+from flask import g, redirect, url_for
 from flask_appbuilder import IndexView, expose
 from sqlalchemy import func, select
 
 from lowcode.extensions import db
 from lowcode.models import AuditEvent, Department, Officer
+
+
+PDA_ROLE = "PDA执法民警"
 
 
 class HomeView(IndexView):
@@ -15,6 +18,8 @@ class HomeView(IndexView):
         user = g.user
         if not user or not user.is_authenticated:
             return self.render_template(self.index_template, appbuilder=self.appbuilder, user=None)
+        if {role.name for role in user.roles} == {PDA_ROLE}:   # a handheld user lands on 交通执法 II
+            return redirect(url_for("PdaView.index"))
         department = user.department
         under = department.path if department is not None else None
         counts = {

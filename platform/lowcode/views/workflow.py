@@ -9,10 +9,13 @@ from flask_appbuilder.api import BaseApi, protect, safe
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import select
 
+from lowcode import form_service, inbox, scoping, task_queries
 from lowcode.extensions import db
 from lowcode.flow import actions
-from lowcode.models import Dispatch, ProcessInstance, Task
+from lowcode.models import Dispatch, ProcessInstance, Supervision, WorkItem
 from lowcode.scoping import visible
+from lowcode.task_queries import visible_task
+from lowcode.views.tasks import parse_due, supervision_json
 
 WORK_ITEM_FIELDS = ("id", "title", "task_name", "form_key", "display_form_key", "warning_type", "level_code",
                     "type_code", "clue_id", "task_id", "dispatch_id", "state", "overdue")
@@ -31,19 +34,11 @@ def _steps(steps: list[dict]) -> list[dict]:
     return [{**step, "at": _plain(step["at"])} for step in steps]
 
 
-def visible_task(task_id: int):
-    """A task the caller may see: issued within their scope, or dispatched into it."""
-    task = visible(Task, task_id)
-    if task is None and db.session.scalar(select(Dispatch.id).where(Dispatch.task_id == task_id).limit(1)):
-        task = db.session.get(Task, task_id, execution_options={"unscoped": True})
-    return task
-
-
 class WorkflowApi(BaseApi):
     resource_name = "workflow"
     class_permission_name = "Workflow"
     method_permission_name = {"inbox": "read", "task_timeline": "read", "dispatch_timeline": "read",
-                              "submit": "write", "terminate": "write", "supervise": "write", "reply": "write"}
+                              "work_item": "read", "draft": "write", "submit": "write", "terminate": "write", "supervise": "write", "reply": "write"}
     base_permissions = ["can_read", "can_write"]
     allow_browser_login = True
     openapi_spec_tag = "流程"
@@ -57,32 +52,95 @@ class WorkflowApi(BaseApi):
     @protect()
     @safe
     def inbox(self):
-        """My department's open work items for my roles
+        """My department's work items for my roles (待办 state=open, 已办 state=done), paged
         ---
         get:
+          parameters:
+          - {in: query, name: state, schema: {type: string, enum: [open, done]}}
+          - {in: query, name: type, schema: {type: string}, description: 任务类型代码}
+          - {in: query, name: level, schema: {type: string}, description: 等级代码}
+          - {in: query, name: form, schema: {type: string}, description: 表单}
+          - {in: query, name: due, schema: {type: string, format: date}, description: 期限不晚于}
+          - {in: query, name: overdue, schema: {type: string, enum: ["1"]}}
+          - {in: query, name: business, schema: {type: string, enum: [clue, task, dispatch]}}
+          - {in: query, name: page, schema: {type: integer}}
+          - {in: query, name: sort, schema: {type: string, enum: [due_at, created_at, title, completed_at]}}
+          - {in: query, name: desc, schema: {type: string, enum: ["0", "1"]}}
           responses:
             200: {description: 待办列表}
         """
-        state = request.args.get("state", "open")
-        items = db.session.scalars(actions.inbox_query(g.user, state).limit(200)).all()
-        return self.response(200, result=[_work_item(i) for i in items], count=len(items))
+        state = "done" if request.args.get("state") == "done" else "open"
+        page = inbox.page(g.user, state, request.args)
+        return self.response(200, result=[_work_item(i) for i in page.rows], count=page.total, page=page.page,
+                             pages=page.pages)
+
+    @expose("/work-items/<int:item_id>", methods=["GET"])
+    @protect()
+    @safe
+    def work_item(self, item_id: int):
+        """One work item with its business context, the user's draft and whether they may act
+        ---
+        get:
+          responses:
+            200: {description: 待办详情}
+            404: {description: 不存在或不在本部门范围内}
+        """
+        item = scoping.visible(WorkItem, item_id)
+        if item is None:
+            return self.response_404()
+        work = inbox.context(item, g.user)
+        data, draft = inbox.initial_data(work, g.user) if item.form_key else ({}, None)
+        ctx = work.ctx
+        return self.response(200, result={
+            **_work_item(item), "may_act": work.may_act, "data": data, "draft_saved_at": _plain(draft.saved_at) if draft else None,
+            "task": {"id": ctx.task.id, "title": ctx.task.title, "status": ctx.task.status} if ctx.task else None,
+            "clue_id": ctx.clue.id if ctx.clue else None,
+            "dispatch": {"id": ctx.dispatch.id, "receiver": ctx.dispatch.receiver.name, "requirements": ctx.dispatch.requirements,
+                         "sign_due_at": _plain(ctx.dispatch.sign_due_at), "feedback_due_at": _plain(ctx.dispatch.feedback_due_at)}
+            if ctx.dispatch else None,
+            "supervisions": [supervision_json(s) for s in work.supervisions],
+            "receiver_choices": [{"code": d.code, "name": d.name} for d in work.subordinates],
+            "steps": _steps(work.steps)})
+
+    @expose("/work-items/<int:item_id>/draft", methods=["PUT"])
+    @protect()
+    @safe
+    def draft(self, item_id: int):
+        """Save my draft of a work item's form ({"data": {...}}), unvalidated
+        ---
+        put:
+          responses:
+            200: {description: 已保存草稿}
+        """
+        item = scoping.visible(WorkItem, item_id)
+        if item is None or not item.form_key:
+            return self.response_404()
+        work = inbox.context(item, g.user)
+        form_service.save_draft(work.ctx.pack.code, item.form_key, inbox.draft_key(item),
+                                (request.get_json(silent=True) or {}).get("data", {}), g.user)
+        return self.response(200, message="草稿已保存")
 
     @expose("/work-items/<int:item_id>/submit", methods=["POST"])
     @protect()
     @safe
     def submit(self, item_id: int):
-        """Submit a work item's form
+        """Submit a work item's form ({"data": {...}})
         ---
         post:
           responses:
             200: {description: 已办理}
             400: {description: 表单错误（按字段）}
+            404: {description: 不存在或不在本部门范围内}
             409: {description: 当前不可办理}
         """
-        try:
-            item = actions.submit(item_id, (request.get_json(silent=True) or {}).get("data", {}), g.user)
-        except actions.ActionRefused as refused:
-            return self._refused(refused)
+        item = scoping.visible(WorkItem, item_id)
+        if item is None:
+            return self.response_404()
+        outcome = inbox.submit(inbox.context(item, g.user), (request.get_json(silent=True) or {}).get("data", {}), g.user)
+        if outcome.kind == "invalid":
+            return self.response_400(message={"errors": outcome.errors})
+        if outcome.kind == "refused":
+            return self.response(409, message="；".join(outcome.errors.get("", [])))
         return self.response(200, result=_work_item(item))
 
     @expose("/tasks/<int:task_id>/terminate", methods=["POST"])
@@ -113,14 +171,14 @@ class WorkflowApi(BaseApi):
           responses:
             200: {description: 已督办}
         """
+        if visible(Dispatch, dispatch_id) is None:
+            return self.response_404()
         body = request.get_json(silent=True) or {}
-        due = body.get("reply_due_at")
         try:
             supervision = actions.supervise(dispatch_id, body.get("message", ""),
-                                            dt.datetime.fromisoformat(due) if due else None, g.user)
-        except (actions.ActionRefused, ValueError) as refused:
-            return self._refused(refused if isinstance(refused, actions.ActionRefused)
-                                 else actions.FormInvalid({"reply_due_at": ["时间格式应为 YYYY-MM-DDTHH:MM"]}))
+                                            parse_due(body.get("reply_due_at")), g.user)
+        except actions.ActionRefused as refused:
+            return self._refused(refused)
         return self.response(200, result={"id": supervision.id})
 
     @expose("/supervisions/<int:supervision_id>/reply", methods=["POST"])
@@ -133,6 +191,9 @@ class WorkflowApi(BaseApi):
           responses:
             200: {description: 已回复}
         """
+        supervision = visible(Supervision, supervision_id)
+        if supervision is None or visible(Dispatch, supervision.dispatch_id) is None:
+            return self.response_404()
         try:
             supervision = actions.reply_supervision(supervision_id, (request.get_json(silent=True) or {}).get("reply", ""),
                                                     g.user)
@@ -153,15 +214,8 @@ class WorkflowApi(BaseApi):
         task = visible_task(task_id)
         if task is None:
             return self.response_404()
-        mine = visible(Task, task_id) is not None  # issued within my scope: the whole task
-        if not mine:
-            own = db.session.scalars(select(Dispatch).where(Dispatch.task_id == task_id)).all()
-            roots = [d for d in own if d.parent_id not in {o.id for o in own}]
-            steps = [s for d in roots for s in actions.timeline(task_id, dispatch_id=d.id)]
-            return self.response(200, task={"id": task.id, "title": task.title, "status": task.status},
-                                 steps=_steps(sorted(steps, key=lambda s: s["at"])))
         return self.response(200, task={"id": task.id, "title": task.title, "status": task.status},
-                             steps=_steps(actions.timeline(task_id)))
+                             steps=_steps(task_queries.steps(task)))
 
     @expose("/dispatches/<int:dispatch_id>/timeline", methods=["GET"])
     @protect()

@@ -1,0 +1,75 @@
+"""The notification centre: new work, 督办 and its reply, returns, overdue and near-due reminders,
+terminations. One row per recipient officer, written in the same transaction as the change that
+caused it; the unread badge is one count on (user_id, read_at)."""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from flask import g
+from flask_appbuilder.security.sqla.models import Role
+from sqlalchemy import func, select, update
+
+from lowcode import clock
+from lowcode.extensions import db
+from lowcode.models import Notification, Officer, WorkItem
+
+KINDS = {"work": "新待办", "returned": "退回重办", "supervise": "督办", "reply": "督办回复",
+         "overdue": "已超期", "reminder": "即将到期", "terminated": "任务终止"}
+UNSCOPED = {"unscoped": True}
+
+
+def recipients(department_id: Optional[int], roles: Iterable[str] = ()) -> list[int]:
+    """Active officers of a department, holding one of `roles` (any role when none is named)."""
+    if department_id is None:
+        return []
+    query = select(Officer.id).where(Officer.department_id == department_id, Officer.active.is_(True))
+    roles = [r for r in roles if r]
+    if roles:
+        query = query.join(Officer.roles).where(Role.name.in_(roles)).distinct()
+    return list(db.session.scalars(query.execution_options(**UNSCOPED)))
+
+
+def notify(user_ids: Iterable[int], kind: str, title: str, body: str = "", **refs) -> None:
+    now = clock.now()
+    for user_id in user_ids:
+        db.session.add(Notification(user_id=user_id, kind=kind, title=f"{KINDS[kind]}：{title}"[:300],
+                                    body=body or "", created_at=now, **refs))
+
+
+def about_work_item(item: WorkItem, kind: str, body: str = "") -> None:
+    """Tell whoever may act on a work item (its department and roles)."""
+    notify(recipients(item.department_id, item.roles.split("|")), kind, item.title, body,
+           work_item=item, task_id=item.task_id, dispatch_id=item.dispatch_id)
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)))
+
+
+def badge() -> int:
+    """For the navbar of every page: the signed-in user's unread count (0 when signed out)."""
+    user = g.get("user")
+    if user is None or not user.is_authenticated:
+        return 0
+    return unread_count(user)
+
+
+def mine(user, unread_only: bool = False):
+    query = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return query
+
+
+def mark_read(user, ids: Optional[list[int]] = None, **where) -> int:
+    """Mark the user's notifications read: those of `ids`, or matching `where`, or all."""
+    statement = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if ids is not None:
+        statement = statement.where(Notification.id.in_(ids or [-1]))
+    for column, value in where.items():
+        statement = statement.where(getattr(Notification, column) == value)
+    count = db.session.execute(statement.values(read_at=clock.now())
+                               .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return count

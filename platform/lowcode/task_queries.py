@@ -1,0 +1,257 @@
+"""Task lists, details and statistics for the pages, the PDA and the REST API.
+
+A task is visible to the departments that issued it (its own scope) and to those it was dispatched
+or forwarded into. Queries here state that rule themselves, on the scope prefix of the request,
+because it spans two scoped tables; everything else is scoped as usual.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Optional
+
+from sqlalchemy import func, or_, select
+
+from lowcode import clock, publishing, scoping
+from lowcode.definitions import Pack, resolve_form_key
+from lowcode.extensions import db
+from lowcode.flow import actions
+from lowcode.models import Department, Dispatch, Supervision, Task, WorkItem
+
+UNSCOPED = {"unscoped": True}
+PAGE_SIZE = 20
+SORTS = {"created_at": Task.created_at, "title": Task.title, "level": Task.level_code, "status": Task.status,
+         "type": Task.type_code}
+
+
+# ------------------------------------------------------------------ names from the definitions
+
+def labels(pack_code: str = "nmv") -> dict[str, dict[str, str]]:
+    """Names of task levels and types (\"CATEGORY/SUBTYPE\") of the definitions in force."""
+    pack: Optional[Pack] = publishing.current_tree().packs.get(pack_code)
+    if pack is None:
+        return {"level": {}, "type": {}}
+    types = {}
+    for category in pack.task_types.values():
+        for subtype in category.content.get("subtypes", []):
+            types[f"{category.code}/{subtype['code']}"] = f"{category.content['name']}/{subtype['name']}"
+    return {"level": {code: d.content["name"] for code, d in pack.task_levels.items()}, "type": types,
+            "level_color": {code: d.content.get("color", "#777") for code, d in pack.task_levels.items()}}
+
+
+# ------------------------------------------------------------------ the list
+
+def _visible_condition():
+    prefix = scoping.current_prefix()
+    if prefix is None:
+        return True
+    received = select(Dispatch.task_id).where(Dispatch.dept_path.startswith(prefix))
+    return or_(Task.dept_path.startswith(prefix), Task.id.in_(received))
+
+
+@dataclass
+class TaskFilters:
+    type_code: str = ""
+    level_code: str = ""
+    title: str = ""
+    status: str = ""
+    created_from: Optional[dt.date] = None
+    created_to: Optional[dt.date] = None
+    issuer_id: Optional[int] = None
+    receiver_id: Optional[int] = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _date(args, name: str, label: str, errors: dict) -> Optional[dt.date]:
+    value = (args.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        errors[name] = f"{label}：日期格式应为 YYYY-MM-DD"
+        return None
+
+
+def _int(args, name: str, label: str, errors: dict) -> Optional[int]:
+    value = (args.get(name) or "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        errors[name] = f"{label}：应为部门编号"
+        return None
+    return int(value)
+
+
+def filters_from(args) -> TaskFilters:
+    """Filters from query arguments; a malformed one is reported (in Chinese) and ignored."""
+    errors: dict[str, str] = {}
+    return TaskFilters(type_code=(args.get("type") or "").strip(), level_code=(args.get("level") or "").strip(),
+                       title=(args.get("title") or "").strip()[:100], status=(args.get("status") or "").strip(),
+                       created_from=_date(args, "created_from", "创建时间起", errors),
+                       created_to=_date(args, "created_to", "创建时间止", errors),
+                       issuer_id=_int(args, "issuer", "下发部门", errors),
+                       receiver_id=_int(args, "receiver", "接收部门", errors), errors=errors)
+
+
+def task_query(f: TaskFilters):
+    query = select(Task).where(_visible_condition())
+    if f.type_code:
+        query = query.where(Task.type_code == f.type_code)
+    if f.level_code:
+        query = query.where(Task.level_code == f.level_code)
+    if f.title:
+        query = query.where(Task.title.contains(f.title, autoescape=True))
+    if f.status:
+        query = query.where(Task.status == f.status)
+    if f.created_from:
+        query = query.where(Task.created_at >= dt.datetime.combine(f.created_from, dt.time()))
+    if f.created_to:
+        query = query.where(Task.created_at < dt.datetime.combine(f.created_to + dt.timedelta(days=1), dt.time()))
+    if f.issuer_id:
+        query = query.where(Task.issuer_department_id == f.issuer_id)
+    if f.receiver_id:
+        query = query.where(Task.id.in_(select(Dispatch.task_id).where(Dispatch.receiver_department_id == f.receiver_id)))
+    return query
+
+
+@dataclass
+class Page:
+    rows: list
+    total: int
+    page: int
+    pages: int
+    sort: str
+    desc: bool
+
+
+def paged(query, args, sorts: dict, default_sort: str, page_size: int = PAGE_SIZE, unscoped: bool = True) -> Page:
+    """One page of `query`, sorted by a whitelisted column (`sort`, `desc=1|0`), and its total.
+    `unscoped` when the query states its visibility itself (tasks span two scoped tables)."""
+    options = UNSCOPED if unscoped else {}
+    sort = args.get("sort") if args.get("sort") in sorts else default_sort
+    desc = args.get("desc", "1") != "0"
+    try:
+        page = max(1, int(args.get("page", 1)))
+    except ValueError:
+        page = 1
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())
+                              .execution_options(**options))
+    column = sorts[sort]
+    ordered = query.order_by(column.desc() if desc else column.asc(), *(
+        [] if sort == default_sort else [sorts[default_sort].desc()]))
+    rows = db.session.scalars(ordered.limit(page_size).offset((page - 1) * page_size).execution_options(**options)).all()
+    return Page(rows, total, page, max(1, -(-total // page_size)), sort, desc)
+
+
+def task_page(args) -> tuple[Page, TaskFilters]:
+    f = filters_from(args)
+    return paged(task_query(f), args, SORTS, "created_at"), f
+
+
+def statuses() -> list[str]:
+    return list(db.session.scalars(select(Task.status).where(_visible_condition()).distinct()
+                                   .order_by(Task.status).execution_options(**UNSCOPED)))
+
+
+# ------------------------------------------------------------------ one task
+
+def visible_task(task_id: int) -> Optional[Task]:
+    """A task the caller may see: issued within their scope, or dispatched into it."""
+    return db.session.scalar(select(Task).where(Task.id == task_id, _visible_condition()).execution_options(**UNSCOPED))
+
+
+def is_issuer_view(task: Task) -> bool:
+    prefix = scoping.current_prefix()
+    return prefix is None or task.dept_path.startswith(prefix)
+
+
+def visible_dispatches(task: Task) -> list[Dispatch]:
+    """The issuer sees every receiver; a receiver its own dispatch and what it forwarded below."""
+    query = select(Dispatch).where(Dispatch.task_id == task.id).order_by(Dispatch.id)
+    if is_issuer_view(task):
+        query = query.execution_options(**UNSCOPED)
+    return list(db.session.scalars(query))
+
+
+def steps(task: Task) -> list[dict]:
+    """The task's timeline as the caller may see it."""
+    if is_issuer_view(task):
+        return actions.timeline(task.id)
+    mine = visible_dispatches(task)
+    ids = {d.id for d in mine}
+    roots = [d for d in mine if d.parent_id not in ids]
+    return sorted((s for d in roots for s in actions.timeline(task.id, dispatch_id=d.id)), key=lambda s: s["at"])
+
+
+@dataclass
+class Handling:
+    """One receiver's handling of a task, with the dispatches it forwarded below it."""
+
+    dispatch: Dispatch
+    supervisions: list
+    feedback: Optional[WorkItem]
+    overdue: bool
+    sign_overdue: bool
+    children: list = field(default_factory=list)
+
+
+def handling_tree(task: Task, dispatches: list[Dispatch]) -> list[Handling]:
+    ids = [d.id for d in dispatches] or [-1]
+    supervisions: dict[int, list] = {}
+    for s in db.session.scalars(select(Supervision).where(Supervision.dispatch_id.in_(ids)).order_by(Supervision.id)):
+        supervisions.setdefault(s.dispatch_id, []).append(s)
+    checklist = checklist_key(task)
+    feedback: dict[int, WorkItem] = {}
+    for item in db.session.scalars(select(WorkItem).where(WorkItem.dispatch_id.in_(ids), WorkItem.form_key == checklist,
+                                                          WorkItem.state == "done").order_by(WorkItem.completed_at)
+                                   .execution_options(**UNSCOPED)):
+        feedback[item.dispatch_id] = item   # the latest feedback counts
+    overdue_items = set(db.session.scalars(select(WorkItem.dispatch_id).where(
+        WorkItem.dispatch_id.in_(ids), WorkItem.state == "open", WorkItem.overdue.is_(True)).execution_options(**UNSCOPED)))
+    now = clock.now()
+    nodes = {d.id: Handling(d, supervisions.get(d.id, []), feedback.get(d.id),
+                            d.id in overdue_items or (d.closed_at is None and d.feedback_due_at is not None
+                                                      and d.feedback_due_at < now),
+                            d.signed_at is None and d.closed_at is None and d.sign_due_at is not None
+                            and d.sign_due_at < now) for d in dispatches}
+    roots = []
+    for node in nodes.values():
+        parent = nodes.get(node.dispatch.parent_id)
+        (parent.children if parent else roots).append(node)
+    return roots
+
+
+def checklist_key(task: Task) -> Optional[str]:
+    pack = publishing.current_tree().packs.get(task.pack_code)
+    if pack is None or task.warning_type not in pack.warning_types:
+        return None
+    return resolve_form_key(pack, task.warning_type, "$checklist")
+
+
+def mark_supervisions_read(dispatches: list[Dispatch], user) -> None:
+    """督办 messages are read when someone of the receiving department views them."""
+    ids = [d.id for d in dispatches if d.receiver_department_id == user.department_id]
+    if not ids:
+        return
+    unread = db.session.scalars(select(Supervision).where(Supervision.dispatch_id.in_(ids),
+                                                          Supervision.read_at.is_(None))).all()
+    for supervision in unread:
+        supervision.read_at = clock.now()
+    if unread:
+        db.session.commit()
+
+
+def departments_for_filter() -> list[Department]:
+    """Departments a user of this scope may filter by: their own subtree and those above it."""
+    prefix = scoping.current_prefix()
+    query = select(Department).order_by(Department.path)
+    if prefix not in (None, scoping.NOTHING):
+        ancestors = [p for p in _ancestor_paths(prefix)]
+        query = query.where(or_(Department.path.startswith(prefix), Department.path.in_(ancestors)))
+    return list(db.session.scalars(query))
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts))]
