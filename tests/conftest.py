@@ -188,3 +188,29 @@ def celery_worker(app, settings):
     yield worker
     worker.terminate()
     worker.wait(timeout=20)
+
+
+@pytest.fixture()
+def receiver(app):
+    """The fake 非机动车道路交通管理信息系统 on a free port, where this test's pushes go."""
+    from connectors import fake_receiver
+
+    server, state = fake_receiver.start("127.0.0.1", 0)
+    previous = app.config["FEEDBACK_PUSH_URL"]
+    app.config["FEEDBACK_PUSH_URL"] = f"http://127.0.0.1:{server.server_port}/feedback"
+    yield state
+    app.config["FEEDBACK_PUSH_URL"] = previous
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium (tests/browser.py), one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import launch
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()

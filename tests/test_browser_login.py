@@ -1,17 +1,8 @@
 """The login page and the 管理端 home in real headless Chromium, on a desktop and a PDA screen."""
 import pytest
-from playwright.sync_api import sync_playwright
 
-from tests.browser import DESKTOP, PDA, horizontal_overflow, launch
+from tests.browser import DESKTOP, PDA, horizontal_overflow
 from tests.conftest import DEMO_PASSWORD
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def sign_in(page, base: str, username: str) -> None:

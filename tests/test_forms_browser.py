@@ -7,7 +7,7 @@ import re
 import pytest
 from cryptography.hazmat.primitives import hashes
 from jsonschema import Draft202012Validator
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
@@ -16,7 +16,7 @@ from forms.conditions import evaluate
 from lowcode import form_service, publishing
 from lowcode.extensions import db
 from lowcode.models import Attachment, FormDraft, FormSubmission
-from tests.browser import DESKTOP, PDA, horizontal_overflow, launch
+from tests.browser import DESKTOP, PDA, choose, draw_signature, field, horizontal_overflow
 from tests.conftest import DEMO_PASSWORD
 from tests.test_forms_attachments import png
 
@@ -50,14 +50,6 @@ def cached_static(app):
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
     yield
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = before
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def signed_in(browser, base: str, device: dict):
@@ -96,10 +88,6 @@ def open_page(context, url: str, errors: list):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url)
     return page
-
-
-def field(page, path: str):
-    return page.locator(f'.lc-field[data-path="{path}"]')
 
 
 def compiled(app, pack_form: str):
@@ -154,10 +142,6 @@ def assert_server_agrees(page, form):
     # Required marks matter where a field is shown; a hidden one keeps whatever mark it had.
     assert {path for path, state in browser.items() if all(state)} == {path for path, state in expected.items() if all(state)}
     return data
-
-
-def choose(page, path: str, option: str):
-    field(page, path).get_by_label(option, exact=True).check()
 
 
 def test_conditional_fields_come_and_go_and_the_server_agrees(app, live_server, desktop, page_errors):
@@ -244,19 +228,6 @@ def test_an_invalid_submission_shows_chinese_messages_at_the_fields(app, live_se
     expect(field(page, "evaluation_opinion").locator("textarea")).to_have_attribute("aria-invalid", "true")
     expect(field(page, "evaluation_result").get_by_label("无效", exact=True)).to_be_checked()
     assert submissions(app) == before
-
-
-def draw_signature(page, path: str):
-    pad = field(page, path).locator("canvas")
-    pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + 40)
-    page.mouse.down()
-    for step in range(1, 8):
-        page.mouse.move(box["x"] + 20 + step * 25, box["y"] + 40 + (step % 2) * 50)
-    page.mouse.up()
-    field(page, path).get_by_role("button", name="确认签名").click()
-    expect(field(page, path).locator(".lc-attachment img")).to_be_visible()
 
 
 def test_a_checklist_filled_in_on_the_pda_is_accepted_and_stored(app, live_server, pda, page_errors):

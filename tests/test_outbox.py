@@ -9,21 +9,11 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from connectors import fake_receiver, feedback_push
+from connectors import feedback_push
 from lowcode import clock, outbox
 from lowcode.models import Dispatch, OutboxMessage
 from tests.conftest import csrf_token, services_mode, web_login
-from tests.test_workflow_paths import adopted_task, ctx, department, dispatch_to, do, record  # noqa: F401
-
-
-@pytest.fixture()
-def receiver(app):
-    server, state = fake_receiver.start("127.0.0.1", 0)
-    previous = app.config["FEEDBACK_PUSH_URL"]
-    app.config["FEEDBACK_PUSH_URL"] = f"http://127.0.0.1:{server.server_port}/feedback"
-    yield state
-    app.config["FEEDBACK_PUSH_URL"] = previous
-    server.shutdown()
+from tests.test_workflow_paths import adopted_task, ctx, dispatch_to, do, record  # noqa: F401
 
 
 def message(key: str | None = None) -> OutboxMessage:

@@ -13,7 +13,8 @@ from tests.browser import DESKTOP, PDA
 from tests.conftest import DEMO_PASSWORD
 from tests.task_helpers import dispatched_task, do, fresh, open_items, user
 from tests.test_forms_attachments import png
-from tests.test_forms_browser import PAGE_PROBLEMS, browser, cached_static, choose, draw_signature, field  # noqa: F401 (fixtures)
+from tests.browser import choose, draw_signature, field
+from tests.test_forms_browser import PAGE_PROBLEMS, cached_static  # noqa: F401 (fixture)
 
 XUHUI, XUHUI_BRIGADE = "310104000000", "310104010000"
 
