@@ -45,6 +45,8 @@ def main() -> None:
     env.pop("REDIS_URL", None)
     subprocess.run([sys.executable, "-m", "perf.datagen.closed_loop", "--tasks", str(args.tasks)], cwd=ROOT, env=env,
                    check=True)
+    # Roles and definitions as this checkout has them (serve publishes only packs never published).
+    subprocess.run([str(ROOT / ".venv" / "bin" / "lowcode"), "load-definitions"], cwd=ROOT, env=env, check=True)
     port = _free_port()
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "lowcode"), "serve"], cwd=ROOT,
                               env={**env, "LOWCODE_PORT": str(port)}, stdout=subprocess.DEVNULL)

@@ -17,7 +17,7 @@ class AuditEvent(ScopedMixin, Model):
     """Who did what, when, to which object. `dept_path` is the actor's department."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
+    __indexes__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, index=True, nullable=False)

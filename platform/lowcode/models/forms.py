@@ -36,7 +36,7 @@ class FormDraft(ScopedMixin, Model):
     """Partial answers a user saved to resume later, on the web or the PDA."""
 
     __tablename__ = "form_draft"
-    __table_args__ = (UniqueConstraint("owner_id", "pack_code", "form_key", "business_key"),)
+    __indexes__ = (UniqueConstraint("owner_id", "pack_code", "form_key", "business_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False)

@@ -1,18 +1,31 @@
 """Behaviour that models opt into by inheritance."""
 from __future__ import annotations
 
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+
+def scope_index(table: str, column="dept_path") -> Index:
+    """The index of the scoping filter `dept_path LIKE 'prefix%'`. On PostgreSQL only a
+    pattern-ops index serves a prefix LIKE whatever the database's collation."""
+    return Index(f"ix_{table}_dept_path", column, postgresql_ops={"dept_path": "varchar_pattern_ops"})
 
 
 class ScopedMixin:
     """A record owned by a department: users see only records inside their department's subtree.
 
     `dept_path` is the owning department's materialised path ("/310000000000/310101000000/");
-    the filter is a prefix match on an indexed column, so scoping costs one index range.
+    the filter is a prefix match on an indexed column, so scoping costs one index range. A model's
+    own indexes go in `__indexes__`, beside the scope index.
     """
 
-    dept_path: Mapped[str] = mapped_column(String(255), index=True, default="/")
+    __indexes__: tuple = ()
+    dept_path: Mapped[str] = mapped_column(String(255), default="/")
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        # extend_existing as Flask-AppBuilder's Model has it (its user table is extended by Officer).
+        return (scope_index(cls.__tablename__), *cls.__indexes__, {"extend_existing": True})
 
 
 class AuditedMixin:

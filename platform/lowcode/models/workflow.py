@@ -44,7 +44,7 @@ class WorkItem(ScopedMixin, Model):
     """A human task: who (department + roles), what (form), by when, for which business record."""
 
     __tablename__ = "work_item"
-    __table_args__ = (
+    __indexes__ = (
         Index("ix_work_item_inbox", "department_id", "state", "due_at"),
         Index("ix_work_item_instance_task", "instance_id", "engine_task_id"),
     )
