@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from lowcode import intake, publishing
-from lowcode.models import ApiClient, Clue, Department
+from lowcode.models import ApiClient, Department
 from tests.conftest import web_login
 from tests.form_samples import sample
 

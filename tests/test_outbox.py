@@ -13,7 +13,7 @@ from connectors import fake_receiver, feedback_push
 from lowcode import clock, outbox
 from lowcode.models import Dispatch, OutboxMessage
 from tests.conftest import csrf_token, services_mode, web_login
-from tests.test_workflow_paths import adopted_task, ctx, department, dispatch_to, do, record  # noqa: F401
+from tests.test_workflow_paths import adopted_task, ctx, dispatch_to, do, record  # noqa: F401
 
 
 @pytest.fixture()
@@ -43,7 +43,7 @@ def fresh(message_id: int) -> OutboxMessage:
     return db.session.get(OutboxMessage, message_id)
 
 
-def test_accepted_top_level_feedback_is_queued_with_the_acceptance_and_delivered(ctx, app, receiver):
+def test_accepted_top_level_feedback_is_queued_with_the_acceptance_and_delivered(ctx, app, receiver):  # noqa: F811
     from lowcode.extensions import db
 
     task = adopted_task("推送测试：某站点亡人事故")
@@ -192,7 +192,7 @@ def test_the_api_lists_by_state_and_resends(app, api, receiver):
         assert fresh(row_id).state == "pending"
 
 
-def test_a_push_without_feedback_raises_so_the_instance_stops_in_an_incident(ctx):
+def test_a_push_without_feedback_raises_so_the_instance_stops_in_an_incident(ctx):  # noqa: F811
     from lowcode.extensions import db
     from lowcode.flow.push import push_feedback
 
