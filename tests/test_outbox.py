@@ -115,6 +115,7 @@ def test_unreachable_receiver_ends_in_dead_letter_and_resend_delivers(app, clien
     page = client.get("/outbox/list/?_flt_0_state=dead")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and key in html and "发送失败（死信）" in html and "确定吗" in html
+    assert 'href="?_flt_0_state=dead">发送失败（死信）（' in html  # the state tabs with their counts
     response = client.post("/outbox/action_post", data={"action": "resend", "rowid": [str(row_id)],
                                                        "csrf_token": csrf_token(html)})
     assert response.status_code == 302
