@@ -33,6 +33,11 @@ class Spec:
     title: str
     chart: str = "bar"          # bar | line | pie
     value_label: str = "数量"
+    horizontal: bool = False    # bars along the y axis: long category names stay readable
+
+    @property
+    def bars_across(self) -> bool:
+        return self.horizontal and self.chart == "bar"
 
 
 def time_bucket(column: ColumnElement, period: str, dialect: str) -> ColumnElement:
@@ -56,6 +61,10 @@ def aggregate(session, rows: Select, dimension: Dimension, count_of: ColumnEleme
     return [(k, dimension.name_of(k), n) for k, n in session.execute(statement)]
 
 
+def _height(spec: Spec, groups: int) -> int:
+    return max(360, 120 + 28 * groups) if spec.bars_across else 420
+
+
 def figure(spec: Spec, dimension: Dimension, groups: list[tuple[Any, str, int]]) -> dict:
     """The plotly figure as a JSON-ready dict (data + layout) for Plotly.newPlot."""
     import plotly.graph_objects as go
@@ -65,10 +74,15 @@ def figure(spec: Spec, dimension: Dimension, groups: list[tuple[Any, str, int]])
         trace = go.Pie(labels=names, values=counts, hole=0.35)
     elif spec.chart == "line":
         trace = go.Scatter(x=names, y=counts, mode="lines+markers", name=spec.value_label)
+    elif spec.bars_across:
+        trace = go.Bar(y=names, x=counts, orientation="h", name=spec.value_label, text=counts, textposition="auto")
     else:
         trace = go.Bar(x=names, y=counts, name=spec.value_label, text=counts, textposition="auto")
     chart = go.Figure(trace)
-    chart.update_layout(title=spec.title, xaxis_title=dimension.label, yaxis_title=spec.value_label,
-                        margin={"l": 50, "r": 20, "t": 50, "b": 80}, height=420,
+    axes = (spec.value_label, dimension.label) if spec.bars_across else (dimension.label, spec.value_label)
+    chart.update_layout(title=spec.title, xaxis_title=axes[0], yaxis_title=axes[1], height=_height(spec, len(groups)),
+                        margin={"l": 50, "r": 20, "t": 50, "b": 60},
                         font={"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"})
+    if spec.bars_across:
+        chart.update_yaxes(automargin=True, autorange="reversed")  # first group on top, as in the table
     return chart.to_plotly_json()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from lowcode import intake, publishing
-from lowcode.models import ApiClient, Clue, Department
+from lowcode.models import ApiClient, Department
 from tests.conftest import web_login
 from tests.form_samples import sample
 
@@ -111,6 +111,13 @@ def test_detail_shows_names_payload_attachments_history(client, clues, marker, c
     assert '<video class="lc-thumb" src="https://files.example.invalid/p/2.mp4"' in html
     assert "通报.pdf" in html and "javascript:" not in html
     assert "尚未生成任务" in html
+    from lowcode.extensions import db
+    from lowcode.models import AuditEvent
+
+    with client.application.app_context():
+        read = db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "Clue", AuditEvent.action == "read_personal",
+                                                           AuditEvent.object_id == str(clues["e"]))).all()
+    assert read and read[-1].actor_name
 
 
 def test_district_isolation_on_pages_api_and_statistics(client, api, clues, marker):

@@ -55,5 +55,6 @@ def statistics(filters: clues.Filters, by: str, period: str = "day", chart: str 
         raise StatisticsInvalid(f"图表只能是 {'、'.join(CHARTS)}")
     dimension = _dimension(by, period)
     groups = dashboards.aggregate(db.session, clues.filtered(filters), dimension, Clue.id)
-    spec = dashboards.Spec(title=f"线索数量（{dimension.label}）", chart=chart, value_label="线索数")
+    spec = dashboards.Spec(title=f"线索数量（{dimension.label}）", chart=chart, value_label="线索数",
+                           horizontal=by != "time")
     return Result(dimension, groups, sum(n for _, _, n in groups), dashboards.figure(spec, dimension, groups))

@@ -12,7 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.sql import Select
 
 import forms
-from lowcode import form_service, publishing
+from lowcode import audit, form_service, publishing
 from lowcode.extensions import db
 from lowcode.flow import actions, records
 from lowcode.models import Clue, Department, InboundWarning, ProcessInstance, Task, WorkItem
@@ -232,7 +232,10 @@ def payload_summary(clue: Clue):
 
 
 def detail(clue: Clue) -> dict[str, Any]:
-    """Everything the detail page and the API show besides the basic row."""
+    """Everything the detail page and the API show besides the basic row. Opening a detail is
+    audited: the subject and payload may name a person (骑手)."""
+    audit.record("read_personal", "Clue", clue.id, f"查看线索「{clue.title}」的详情")
+    db.session.commit()
     items = records.select_all(select(WorkItem).where(WorkItem.clue_id == clue.id, WorkItem.business_kind == "clue")
                                .order_by(WorkItem.id))
     tasks = db.session.scalars(select(Task).where(Task.clue_id == clue.id).order_by(Task.id)).all()

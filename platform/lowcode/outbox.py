@@ -83,15 +83,17 @@ def deliver_due(now: dt.datetime | None = None, limit: int = 100) -> dict[str, i
         if token is None:
             continue
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        target, payload, attempts = message.target, message.payload, message.attempts
+        db.session.commit()  # no transaction stays open while the request is under way
         try:
-            senders[message.target](message.payload)
+            senders[target](payload)
         except (feedback_push.DeliveryFailed, KeyError) as failure:
-            error = str(failure) if isinstance(failure, feedback_push.DeliveryFailed) else f"未知的推送目标 {message.target}"
-            if message.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
+            error = str(failure) if isinstance(failure, feedback_push.DeliveryFailed) else f"未知的推送目标 {target}"
+            if attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
                 _finish(message_id, token, state="dead", last_error=error)
                 counts["dead"] += 1
             else:
-                wait = feedback_push.backoff_seconds(message.attempts, config["OUTBOX_BACKOFF_SECONDS"],
+                wait = feedback_push.backoff_seconds(attempts, config["OUTBOX_BACKOFF_SECONDS"],
                                                      config["OUTBOX_BACKOFF_CAP_SECONDS"])
                 _finish(message_id, token, state="pending", last_error=error,
                         next_attempt_at=now + dt.timedelta(seconds=wait))

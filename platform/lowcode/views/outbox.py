@@ -42,6 +42,13 @@ class OutboxView(ModelView):
     formatters_columns = {"state": lambda state: outbox.STATE_LABELS.get(state, state), "payload": _payload,
                           "target": lambda target: outbox.TARGET_LABELS.get(target, target)}
 
+    list_template = "outbox/list.html"
+
+    def render_template(self, template, **kwargs):
+        counts = {state: n for state, n in db.session.execute(
+            select(OutboxMessage.state, func.count(OutboxMessage.id)).group_by(OutboxMessage.state))}
+        return super().render_template(template, state_labels=outbox.STATE_LABELS, state_counts=counts, **kwargs)
+
     @action("resend", "重新发送", "将所选的发送失败（或待发送）消息立即重新发送，接收方按幂等键去重，确定吗？", "fa-repeat")
     def resend(self, items):
         items = items if isinstance(items, list) else [items]
