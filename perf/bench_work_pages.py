@@ -16,23 +16,10 @@ import os
 import re
 import statistics
 import tempfile
-import time
 
 from sqlalchemy import insert, select
 
-
-def p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20)[18]
-
-
-def timed(call, count: int) -> list[float]:
-    samples = []
-    for _ in range(count):
-        start = time.perf_counter()
-        response = call()
-        samples.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    return samples
+from bench_foundation import p95, timed   # perf/ is the script's own folder
 
 
 def fill(tasks: int) -> int:

@@ -4,28 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lowcode import publishing
 from lowcode.extensions import db
 from lowcode.flow import actions
-from lowcode.models import Department, Dispatch, Officer, Task, WorkItem
+from lowcode.models import Dispatch, Task, WorkItem
 from tests.form_samples import sample
+from tests.test_workflow_paths import department, pack, user
 
 CITY = "310000000000"
 CHOICES = {"review_result": "通过", "evaluation_result": "采纳下发", "approval_result": "通过",
            "feedback_review_result": "通过", "handling": "本单位处置", "requirements": "请按期处置反馈"}
 UNSCOPED = {"unscoped": True}
-
-
-def user(name: str) -> Officer:
-    return db.session.scalar(select(Officer).where(Officer.username == name))
-
-
-def department(code: str) -> Department:
-    return db.session.scalar(select(Department).where(Department.code == code))
-
-
-def pack():
-    return publishing.current_tree().packs["nmv"]
 
 
 def answers(form_key: str, **overrides) -> dict:
