@@ -230,8 +230,8 @@ def test_an_invalid_submission_shows_chinese_messages_at_the_fields(app, live_se
     assert submissions(app) == before
 
 
-def test_a_checklist_filled_in_on_the_pda_is_accepted_and_stored(app, live_server, pda, page_errors):
-    page = open_page(pda, f"{live_server}/pda/forms/{CHECKLIST}", page_errors)
+def fill_red_label_checklist(page) -> None:
+    """Answer the red-label rider checklist as an officer on site would: a photo and two signatures."""
     for path, value in (("inspection.inspected_on", "2026-11-20"), ("inspection.place", "莘庄站点"),
                         ("inspection.inspected_unit", "某外卖站点"), ("inspection.unit_manager", "王五"),
                         ("inspection.inspectors.0.name", "张三"), ("inspection.inspectors.0.police_number", "012345"),
@@ -245,6 +245,11 @@ def test_a_checklist_filled_in_on_the_pda_is_accepted_and_stored(app, live_serve
     expect(field(page, "evidence.photos").locator(".lc-attachment")).to_have_count(1)
     draw_signature(page, "confirmation.unit_signature")
     draw_signature(page, "confirmation.officer_signature")
+
+
+def test_a_checklist_filled_in_on_the_pda_is_accepted_and_stored(app, live_server, pda, page_errors):
+    page = open_page(pda, f"{live_server}/pda/forms/{CHECKLIST}", page_errors)
+    fill_red_label_checklist(page)
     assert horizontal_overflow(page) == 0
     page.get_by_role("button", name="提交").click()
     expect(page).to_have_url(re.compile(r"/pda/submissions/\d+$"))

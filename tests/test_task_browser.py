@@ -12,9 +12,8 @@ from lowcode.models import Dispatch, WorkItem
 from tests.browser import DESKTOP, PDA
 from tests.conftest import DEMO_PASSWORD
 from tests.task_helpers import dispatched_task, do, fresh, open_items, user
-from tests.test_forms_attachments import png
-from tests.browser import choose, draw_signature, field
-from tests.test_forms_browser import PAGE_PROBLEMS, cached_static  # noqa: F401 (fixture)
+from tests.browser import choose, field
+from tests.test_forms_browser import PAGE_PROBLEMS, cached_static, fill_red_label_checklist  # noqa: F401 (fixture)
 
 XUHUI, XUHUI_BRIGADE = "310104000000", "310104010000"
 
@@ -95,19 +94,7 @@ def test_a_pda_officer_feeds_back_with_a_photo_and_sees_the_supervise_notice(app
     page.get_by_role("link", name=re.compile("处置反馈：PDA 浏览器反馈")).click()
     expect(page.get_by_role("region", name="督办").get_by_text("请今日完成上门检查")).to_be_visible()
     expect(page.get_by_text("请上门检查", exact=True)).to_be_visible()
-    for path, value in (("inspection.inspected_on", "2026-11-20"), ("inspection.place", "莘庄站点"),
-                        ("inspection.inspected_unit", "某外卖站点"), ("inspection.unit_manager", "王五"),
-                        ("inspection.inspectors.0.name", "张三"), ("inspection.inspectors.0.police_number", "012345"),
-                        ("inspection.inspectors.1.name", "李四"), ("inspection.inspectors.1.police_number", "012346")):
-        field(page, path).locator("input").fill(value)
-    for path, option in (("check.rider_verified", "是"), ("check.still_employed", "否"), ("check.violations_handled", "是"),
-                         ("findings.has_problems", "否"), ("education.held", "否"), ("rectification.ordered", "否")):
-        choose(page, path, option)
-    field(page, "evidence.photos").locator("input[type=file]").set_input_files(
-        files=[{"name": "现场.png", "mimeType": "image/png", "buffer": png(4, 4)}])
-    expect(field(page, "evidence.photos").locator(".lc-attachment")).to_have_count(1)
-    draw_signature(page, "confirmation.unit_signature")
-    draw_signature(page, "confirmation.officer_signature")
+    fill_red_label_checklist(page)   # with a photo from the camera input
     problems.append(("work", page.evaluate(PAGE_PROBLEMS)))
     page.get_by_role("button", name="提交").click()
     expect(page).to_have_url(re.compile(r"/pda/tasks$"))

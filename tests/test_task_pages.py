@@ -8,6 +8,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from lowcode.extensions import db
+from lowcode.flow import actions
 from lowcode.flow.timers import fire_due
 from lowcode.models import Notification, Supervision, Task, WorkItem
 from tests.conftest import csrf_token, web_login
@@ -280,6 +281,14 @@ def test_the_pda_lists_the_departments_dispatches_and_feeds_back(app, ctx, api):
     bad = post(pda, f"/pda/work/{feedback.id}", f"/pda/work/{feedback.id}", [("_action", "submit")])
     assert bad.status_code == 422 and "请填写此项" in bad.get_data(as_text=True)
     assert "没有通知" not in page(pda, "/pda/notifications")
+    assert not [n for n in unread("pda_xuhui", "work") if n.work_item_id == feedback.id]   # opened: read
+    supervision = actions.supervise(feedback.dispatch_id, "请今日反馈", None, user("zd_xuhui"))
+    assert unread("pda_xuhui", "supervise")
+    assert "请今日反馈" in page(pda, f"/pda/work/{feedback.id}") and not unread("pda_xuhui", "supervise")
+    replied = post(pda, f"/pda/supervisions/{supervision.id}/reply", f"/pda/work/{feedback.id}",
+                   reply="正在上门检查", next=f"/pda/work/{feedback.id}")
+    assert replied.headers["Location"].endswith(f"/pda/work/{feedback.id}")
+    assert fresh(Supervision, supervision.id).reply == "正在上门检查"
     assert "本单位暂无待反馈任务" in page(signed_in(app, "pda_pudong"), "/pda/tasks")
 
 
@@ -300,7 +309,6 @@ def test_the_inbox_api_pages_filters_and_describes_itself(app, ctx, api):
 
 def test_clue_review_and_feedback_review_go_through_the_same_page(app, ctx):
     from lowcode import publishing
-    from lowcode.flow import actions
     from tests.task_helpers import CITY, department, pack
 
     clue = actions.create_clue(warning_type="STATION_FATAL_ACCIDENT", title="审核页测试", department=department(CITY),

@@ -62,6 +62,13 @@ def mine(user, unread_only: bool = False):
     return query
 
 
+def seen(user, item: WorkItem) -> None:
+    """Opening a work item reads what was said about it, and the 督办 of its dispatch."""
+    mark_read(user, work_item_id=item.id)
+    if item.dispatch_id is not None:
+        mark_read(user, dispatch_id=item.dispatch_id, kind="supervise")
+
+
 def mark_read(user, ids: Optional[list[int]] = None, **where) -> int:
     """Mark the user's notifications read: those of `ids`, or matching `where`, or all."""
     statement = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))

@@ -9,7 +9,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from markupsafe import Markup
 
-from lowcode import form_service, inbox, task_queries
+from lowcode import form_service, inbox, notifications, task_queries
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ WEB = WorkPage(form_service.render_web, "inbox/show.html", "InboxView.show", "In
 def show_work(view, page: WorkPage, item_id: int, data=None, errors=None, status: int = 200):
     item = inbox.open_item(item_id)
     work = inbox.context(item, g.user)
+    notifications.seen(g.user, item)
     draft = None
     if data is None:
         data, draft = inbox.initial_data(work, g.user) if item.form_key else ({}, None)
