@@ -219,7 +219,7 @@ def test_statistics_by_every_dimension_as_table_chart_and_api(app, ctx, api):
         assert "plotly-graph-div" in html and "<td>" in html and "cdn" not in html.lower()
     assert "徐汇" in page(yanpan, "/tasks/stats?by=receiver")
     assert "没有符合条件的任务" in page(yanpan, "/tasks/stats?title=没有这个")
-    script = yanpan.get("/tasks/plotly.min.js")
+    script = yanpan.get("/static/vendor/plotly.min.js")
     assert script.status_code == 200 and "javascript" in script.content_type and len(script.data) > 1_000_000
     by_receiver = api("zd_xuhui").get("/api/v1/tasks/stats?by=receiver").get_json()["result"]
     assert by_receiver and all("浦东" not in row["label"] for row in by_receiver)

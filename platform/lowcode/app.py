@@ -65,8 +65,10 @@ def create_app(overrides: Optional[dict] = None) -> Flask:
         views.register()
 
     from lowcode.health import blueprint as health_blueprint
+    from lowcode.vendor import blueprint as vendor_blueprint
 
     app.register_blueprint(health_blueprint)
+    app.register_blueprint(vendor_blueprint)
     errors.register(app)
     make_celery(app)
     app.before_request(_bind_request)

@@ -1,9 +1,8 @@
 """线索管理: the combined query, the detail, the statistics (pages and REST API alike)."""
 from __future__ import annotations
 
-from importlib import resources
 
-from flask import abort, g, request, send_file, url_for
+from flask import abort, g, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.api import BaseApi, protect, safe
 from flask_appbuilder.security.decorators import has_access
@@ -13,7 +12,7 @@ from lowcode.distinct import distinct_values
 from lowcode.models import Clue
 from lowcode.views.workflow import WORK_ITEM_FIELDS, _plain
 
-READ = {"index": "read", "detail": "read", "statistics": "read", "plotly": "read",
+READ = {"index": "read", "detail": "read", "statistics": "read",
         "get_list": "read", "get": "read", "get_statistics": "read"}
 
 
@@ -77,13 +76,6 @@ class CluesView(BaseView):
             "clues/statistics.html", result=result, errors=errors, query=query, by=by, period=period, chart=chart,
             dimensions=clue_stats.DIMENSIONS, charts=clue_stats.CHARTS, periods=clue_stats.dashboards.PERIODS,
             options=_options(clues.catalogue()), labels=clues.ARGUMENT_LABELS)
-
-    @expose("/plotly.min.js")
-    @has_access
-    def plotly(self):
-        """plotly.js as the plotly package ships it: served here, since the network has no CDN."""
-        script = resources.files("plotly") / "package_data" / "plotly.min.js"
-        return send_file(str(script), mimetype="text/javascript", max_age=86400)
 
 
 def _options(names: clues.Catalogue) -> list[tuple]:

@@ -3,9 +3,8 @@ every receiver's handling as a tree, the timeline), 督办, 终止, replies to �
 from __future__ import annotations
 
 import datetime as dt
-from importlib import resources
 
-from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.api import BaseApi, protect, safe
 from flask_appbuilder.security.decorators import has_access
@@ -72,7 +71,7 @@ class TaskView(BaseView):
     route_base = "/tasks"
     default_view = "index"
     class_permission_name = "Task"
-    method_permission_name = {"index": "read", "show": "read", "stats": "read", "plotly": "read",
+    method_permission_name = {"index": "read", "show": "read", "stats": "read",
                               "terminate": "write", "supervise": "write", "reply": "write"}
     base_permissions = ["can_read", "can_write"]
 
@@ -125,13 +124,6 @@ class TaskView(BaseView):
         return self.render_template("tasks/stats.html", rows=rows, dimension=dimension,
                                     dimensions=task_statistics.DIMENSIONS, labels=task_queries.labels(),
                                     figure=task_statistics.figure(rows, dimension) if rows else None)
-
-    @expose("/plotly.min.js")
-    @has_access
-    def plotly(self):
-        """plotly.js from the plotly package itself: no CDN."""
-        path = resources.files("plotly") / "package_data" / "plotly.min.js"
-        return send_file(str(path), mimetype="text/javascript", max_age=86400)
 
 
 def _at(value):
