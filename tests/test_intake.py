@@ -119,3 +119,15 @@ def test_items_stored_before_a_crash_are_replayed(app, api_key):
         assert db.session.get(InboundWarning, ids[0]).status == "received"
         [answer] = intake.replay(ids)
         assert answer["status"] == "accepted" and db.session.get(Clue, answer["clue_id"]) is not None
+
+
+def test_attachment_references_are_checked_per_entry(client, app, api_key):
+    good = warning(app, "XH-ATT-1", attachments=[{"name": "现场.jpg", "url": "https://peer.example/f/1.jpg",
+                                                 "content_type": "image/jpeg", "size": 1024}])
+    bad = warning(app, "XH-ATT-2", attachments=[{"name": "x", "url": "file:///etc/passwd"}, "照片", {"url": "http://a/b",
+                                                                                                   "size": -1}])
+    body = post(client, api_key, {"items": [good, bad]}).get_json()
+    assert [a["status"] for a in body["items"]] == ["accepted", "rejected"]
+    assert body["items"][1]["errors"] == {"attachments/0/url": "应为 http(s) 地址",
+                                          "attachments/1": "应为 JSON 对象：{name, url, content_type, size}",
+                                          "attachments/2/size": "应为非负整数（字节）"}

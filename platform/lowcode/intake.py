@@ -101,6 +101,21 @@ def _envelope_errors(item: Any, packs: dict) -> dict[str, str]:
             errors[field] = "应为 JSON 对象"
     if "subject" not in errors and not item["subject"].get("id"):
         errors["subject/id"] = "缺少预警对象编号"
+    return {**errors, **_attachment_errors(item.get("attachments", []))}
+
+
+def _attachment_errors(attachments: Any) -> dict[str, str]:
+    """Attachments stay on the sending system: each is a reference {name, url, content_type, size}."""
+    if not isinstance(attachments, list):
+        return {"attachments": "应为数组"}
+    errors = {}
+    for index, entry in enumerate(attachments):
+        if not isinstance(entry, dict):
+            errors[f"attachments/{index}"] = "应为 JSON 对象：{name, url, content_type, size}"
+        elif not isinstance(entry.get("url"), str) or not re.match(r"https?://[^\s/]+", entry["url"]):
+            errors[f"attachments/{index}/url"] = "应为 http(s) 地址"
+        elif "size" in entry and not (isinstance(entry["size"], int) and entry["size"] >= 0):
+            errors[f"attachments/{index}/size"] = "应为非负整数（字节）"
     return errors
 
 
