@@ -53,10 +53,13 @@ def clues(app, marker):
                 "payload": sample(pack, pack.warning_types["STATION_PLATE_COVERAGE_LOW"].content["payload_form"]),
                 "attachments": [{"name": "现场照片.jpg", "url": "https://files.example.invalid/p/1.jpg", "content_type": "image/jpeg"},
                                 {"name": "记录.mp4", "url": "https://files.example.invalid/p/2.mp4", "content_type": "video/mp4"},
-                                {"name": "通报.pdf", "url": "https://files.example.invalid/p/3.pdf", "content_type": "application/pdf"},
-                                {"name": "坏的", "url": "javascript:alert(1)"}]}
+                                {"name": "通报.pdf", "url": "https://files.example.invalid/p/3.pdf", "content_type": "application/pdf"}]}
         answer = intake.receive(client, json.dumps(item, ensure_ascii=False).encode())
         made["e"] = answer["items"][0]["clue_id"]
+        # A reference that is no http(s) address is refused at the door, so no page can link it.
+        item = {**item, "source_id": f"{marker}-SRC-2", "attachments": [{"name": "坏的", "url": "javascript:alert(1)"}]}
+        refused = intake.receive(client, json.dumps(item, ensure_ascii=False).encode())["items"][0]
+        assert refused["errors"] == {"attachments/0/url": "应为 http(s) 地址"}
     return made
 
 
