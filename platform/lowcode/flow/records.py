@@ -3,16 +3,17 @@ involved (issuer and receivers alike), and the calling view has already checked 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Optional
 
-from sqlalchemy import select
+from jsonschema import Draft202012Validator
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import aliased
 
 from lowcode import publishing
-from jsonschema import Draft202012Validator
-
 from lowcode.definitions import Pack, form_validator
 from lowcode.extensions import db
-from lowcode.models import Clue, DefinitionRelease, Dispatch, ProcessInstance, Task
+from lowcode.models import Clue, DefinitionRelease, Dispatch, ProcessInstance, Task, WorkItem
 
 UNSCOPED = {"unscoped": True}
 
@@ -58,6 +59,11 @@ def context(instance: ProcessInstance) -> Context:
         clue = get(Clue, task.clue_id) if task.clue_id else None
     else:
         clue = get(Clue, instance.business_id)
+    return _context(instance, clue, task, dispatch)
+
+
+def _context(instance: ProcessInstance, clue: Optional[Clue], task: Optional[Task],
+             dispatch: Optional[Dispatch]) -> Context:
     warning_type = (task or clue).warning_type
     pack = pinned_pack(instance.release_id)
     binding_code = pack.warning_types[warning_type].content["process_binding"]
@@ -104,3 +110,30 @@ def lock(instance_id: int) -> ProcessInstance:
     statement = (select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
                  .execution_options(populate_existing=True, **UNSCOPED))
     return db.session.scalars(statement).one()
+
+
+def lock_for(item: WorkItem) -> tuple[Context, list[WorkItem]]:
+    """The context of the item's instance, locked as by `lock` and loaded by the same statement
+    with the records the item is about; then the item as it is now with the instance's open items,
+    read after the lock on purpose: a submit that held it may have changed them."""
+    locking, reading = _lock_for_statements()
+    ids = {"instance_id": item.instance_id, "dispatch_id": item.dispatch_id, "task_id": item.task_id,
+           "clue_id": item.clue_id, "item_id": item.id}
+    locked = db.session.execute(locking, ids).one()
+    return _context(*locked), db.session.scalars(reading, ids).all()
+
+
+@cache
+def _lock_for_statements():
+    # Built once: building the aliases and joins costs more than running the statements.
+    dispatch, task, clue = aliased(Dispatch), aliased(Task), aliased(Clue)  # their eager loads join the same tables
+    options = {"populate_existing": True, **UNSCOPED}
+    locking = (select(ProcessInstance, clue, task, dispatch).select_from(ProcessInstance)
+               .where(ProcessInstance.id == bindparam("instance_id"))
+               .outerjoin(dispatch, dispatch.id == bindparam("dispatch_id"))
+               .outerjoin(task, task.id == bindparam("task_id")).outerjoin(clue, clue.id == bindparam("clue_id"))
+               .with_for_update(of=ProcessInstance).execution_options(**options))
+    reading = (select(WorkItem).where(WorkItem.instance_id == bindparam("instance_id"),
+                                      or_(WorkItem.state == "open", WorkItem.id == bindparam("item_id")))
+               .execution_options(**options))
+    return locking, reading

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bpmn import engine
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lowcode import audit, clock
 from lowcode.definitions import resolve_form_key
@@ -46,17 +46,27 @@ def record_incident(instance: ProcessInstance, incident: engine.WorkflowIncident
                  f"流程实例 {instance.id} 在“{incident.task_title or incident.task_name}”出错：{str(incident.error)[:200]}")
 
 
-def advance(ctx: Context, workflow: engine.Workflow) -> None:
+def advance(ctx: Context, workflow: engine.Workflow, *, open_items: list[WorkItem] | None = None,
+            timers: set[dt.datetime] | None = None) -> None:
+    """Save the state and bring work items and timer rows in line with it. A caller that holds
+    the lock may pass what it already knows: the instance's open items, and the due times of the
+    BPMN timers of the state it restored (whose rows the last save wrote)."""
     instance = ctx.instance
     instance.state = engine.dump_state(workflow)
     instance.updated_at = clock.now()
     instance.status = "completed" if engine.is_completed(workflow) else "running"
     instance.incident = None
-    _sync_work_items(ctx, engine.ready_user_tasks(workflow))
-    _sync_process_timers(instance, engine.pending_timers(workflow))
+    _sync_work_items(ctx, engine.ready_user_tasks(workflow), open_items)
+    pending = timer_dues(workflow)
+    if pending != timers:
+        _sync_process_timers(instance, pending)
     ctx.record.status = engine.status_label(workflow)
     if instance.status == "completed":
         _on_completed(ctx)
+
+
+def timer_dues(workflow: engine.Workflow) -> set[dt.datetime]:
+    return {clock.from_utc(timer.due) for timer in engine.pending_timers(workflow)}
 
 
 def _due(ctx: Context, deadline: str | None) -> dt.datetime | None:
@@ -65,16 +75,17 @@ def _due(ctx: Context, deadline: str | None) -> dt.datetime | None:
     return {"sign": ctx.dispatch.sign_due_at, "feedback": ctx.dispatch.feedback_due_at}.get(deadline)
 
 
-def _sync_work_items(ctx: Context, ready: list) -> None:
+def _sync_work_items(ctx: Context, ready: list, open_items: list[WorkItem] | None) -> None:
     instance = ctx.instance
-    # Filtered again in Python: an item completed in this unit of work may not be flushed yet.
-    open_items = [item for item in records.select_all(select(WorkItem).where(
-        WorkItem.instance_id == instance.id, WorkItem.state == "open")) if item.state == "open"]
+    if open_items is None:
+        # Filtered again in Python: an item completed in this unit of work may not be flushed yet.
+        open_items = [item for item in records.select_all(select(WorkItem).where(
+            WorkItem.instance_id == instance.id, WorkItem.state == "open")) if item.state == "open"]
     ready_ids = {task.id for task in ready}
-    for item in open_items:
-        if item.engine_task_id not in ready_ids:
-            item.state = "cancelled"
-            _cancel_timers(item)
+    gone = [item for item in open_items if item.engine_task_id not in ready_ids]
+    for item in gone:
+        item.state = "cancelled"
+    cancel_timers(gone)
     known = {item.engine_task_id for item in open_items}
     for task in ready:
         if task.id not in known:
@@ -107,17 +118,18 @@ def _create_work_item(ctx: Context, task) -> WorkItem:
     return item
 
 
-def _cancel_timers(item: WorkItem) -> None:
-    for timer in records.select_all(select(TimerRow).where(TimerRow.work_item_id == item.id,
-                                                            TimerRow.fired_at.is_(None))):
-        timer.cancelled = True
+def cancel_timers(items: list[WorkItem]) -> None:
+    """The items' deadline timers that have not fired will not (only items with a due time have them)."""
+    ids = [item.id for item in items if item.due_at is not None]
+    if ids:
+        db.session.execute(update(TimerRow).where(TimerRow.work_item_id.in_(ids), TimerRow.fired_at.is_(None))
+                           .values(cancelled=True).execution_options(synchronize_session=False))
 
 
-def _sync_process_timers(instance: ProcessInstance, pending) -> None:
+def _sync_process_timers(instance: ProcessInstance, wanted: set[dt.datetime]) -> None:
     """BPMN timers become rows the poller fires; rows of timers no longer pending are cancelled."""
     rows = records.select_all(select(TimerRow).where(TimerRow.instance_id == instance.id, TimerRow.kind == "bpmn",
                                                       TimerRow.fired_at.is_(None), TimerRow.cancelled.is_(False)))
-    wanted = {clock.from_utc(timer.due) for timer in pending}
     for row in rows:
         if row.due_at not in wanted:
             row.cancelled = True
