@@ -105,28 +105,29 @@ def submit(work_item_id: int, data: dict, user) -> WorkItem:
         raise ActionRefused("该待办已处理或已失效")
     if not may_act(user, item):
         raise ActionRefused("您不是该待办的办理部门或角色")
-    ctx, items = records.lock_for(item)
-    if item.state != "open":  # a concurrent submit finished while we waited for the lock
-        raise ActionRefused("该待办已被他人办理")
+    ctx = records.lock_for(item)
     # One flush at commit instead of one before every query: the flow reads its own pending
     # changes through the identity map.
     with db.session.no_autoflush:
-        return _apply(ctx, item, [i for i in items if i.state == "open"], data, user)
+        return _apply(ctx, item, data, user)
 
 
-def _apply(ctx: records.Context, item: WorkItem, open_items: list[WorkItem], data: dict, user) -> WorkItem:
+def _apply(ctx: records.Context, item: WorkItem, data: dict, user) -> WorkItem:
     instance = ctx.instance
-    _validate(ctx, item, data)
     if instance.status != "running":
         raise ActionRefused("流程当前不可办理（已结束、已终止或出错待处理）")
     workflow = restore(instance)
     ready = {t.id: t for t in engine.ready_user_tasks(workflow)}
-    properties = ready[item.engine_task_id].properties if item.engine_task_id in ready else {}
+    # The state read under the lock is the truth: its ready user tasks are exactly the open items
+    # (every save writes both), so an item whose task is no longer ready was just handled by another.
+    if item.engine_task_id not in ready:
+        raise ActionRefused("该待办已被他人办理")
+    _validate(ctx, item, data)
     timers = transitions.timer_dues(workflow)
     try:
-        engine.complete_user_task(workflow, item.engine_task_id, _routing(properties, data))
+        engine.complete_user_task(workflow, item.engine_task_id, _routing(ready[item.engine_task_id].properties, data))
     except engine.TaskNoLongerReady:
-        transitions.advance(ctx, workflow, open_items=open_items, timers=timers)  # the timer that won is applied
+        transitions.advance(ctx, workflow, open_tasks=set(ready), timers=timers)  # the timer that won is applied
         db.session.commit()
         raise ActionRefused("该待办已因超时等原因失效，未保存本次提交")
     except engine.WorkflowIncident as incident:
@@ -135,18 +136,18 @@ def _apply(ctx: records.Context, item: WorkItem, open_items: list[WorkItem], dat
         db.session.commit()
         return item
     _complete_item(item, data, user)
-    transitions.advance(ctx, workflow, open_items=[i for i in open_items if i is not item], timers=timers)
+    transitions.advance(ctx, workflow, open_tasks=set(ready) - {item.engine_task_id}, timers=timers)
     db.session.commit()
     return item
 
 
 def _complete_item(item: WorkItem, data: dict, user) -> None:
+    """Done; its deadline timers are retired by the poller (timers.retire_closed)."""
     item.state = "done"
     item.data = data
     item.completed_at = clock.now()
     item.completed_by_id = user.id
     item.completed_by_name = user.display_name
-    transitions.cancel_timers([item])
     audit.record("submit", "WorkItem", item.id, f"{user.display_name}办理“{item.title}”", at_flush=True)
 
 
@@ -178,12 +179,11 @@ def terminate(task_id: int, reason: str, user) -> Task:
         engine.cancel(workflow)
         instance.state = engine.dump_state(workflow)
         instance.status = "cancelled"
-        items = records.select_all(select(WorkItem).where(WorkItem.instance_id == instance.id,
-                                                          WorkItem.state == "open"))
-        for item in items:
+        # Their deadline timers are retired by the poller (timers.retire_closed).
+        for item in records.select_all(select(WorkItem).where(WorkItem.instance_id == instance.id,
+                                                               WorkItem.state == "open")):
             item.state = "cancelled"
             item.comment = f"任务已终止：{reason}"
-        transitions.cancel_timers(items)
     for dispatch in records.select_all(select(Dispatch).where(Dispatch.task_id == task.id,
                                                               Dispatch.closed_at.is_(None))):
         dispatch.status = "已终止"

@@ -7,8 +7,8 @@ from functools import cache
 from typing import Optional
 
 from jsonschema import Draft202012Validator
-from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import aliased, lazyload
 
 from lowcode import publishing
 from lowcode.definitions import Pack, form_validator
@@ -112,28 +112,21 @@ def lock(instance_id: int) -> ProcessInstance:
     return db.session.scalars(statement).one()
 
 
-def lock_for(item: WorkItem) -> tuple[Context, list[WorkItem]]:
-    """The context of the item's instance, locked as by `lock` and loaded by the same statement
-    with the records the item is about; then the item as it is now with the instance's open items,
-    read after the lock on purpose: a submit that held it may have changed them."""
-    locking, reading = _lock_for_statements()
-    ids = {"instance_id": item.instance_id, "dispatch_id": item.dispatch_id, "task_id": item.task_id,
-           "clue_id": item.clue_id, "item_id": item.id}
-    locked = db.session.execute(locking, ids).one()
-    return _context(*locked), db.session.scalars(reading, ids).all()
+def lock_for(item: WorkItem) -> Context:
+    """The context of the item's instance, locked as by `lock`, loaded by that one statement with
+    the records the item is about (a work item's business keys never change)."""
+    locked = db.session.execute(_lock_for_statement(), {"instance_id": item.instance_id, "dispatch_id": item.dispatch_id,
+                                                         "task_id": item.task_id, "clue_id": item.clue_id}).one()
+    return _context(*locked)
 
 
 @cache
-def _lock_for_statements():
-    # Built once: building the aliases and joins costs more than running the statements.
+def _lock_for_statement():
+    # Built once: building the aliases and joins costs more than running the statement.
     dispatch, task, clue = aliased(Dispatch), aliased(Task), aliased(Clue)  # their eager loads join the same tables
-    options = {"populate_existing": True, **UNSCOPED}
-    locking = (select(ProcessInstance, clue, task, dispatch).select_from(ProcessInstance)
-               .where(ProcessInstance.id == bindparam("instance_id"))
-               .outerjoin(dispatch, dispatch.id == bindparam("dispatch_id"))
-               .outerjoin(task, task.id == bindparam("task_id")).outerjoin(clue, clue.id == bindparam("clue_id"))
-               .with_for_update(of=ProcessInstance).execution_options(**options))
-    reading = (select(WorkItem).where(WorkItem.instance_id == bindparam("instance_id"),
-                                      or_(WorkItem.state == "open", WorkItem.id == bindparam("item_id")))
-               .execution_options(**options))
-    return locking, reading
+    return (select(ProcessInstance, clue, task, dispatch).select_from(ProcessInstance)
+            .where(ProcessInstance.id == bindparam("instance_id"))
+            .outerjoin(dispatch, dispatch.id == bindparam("dispatch_id"))
+            .outerjoin(task, task.id == bindparam("task_id")).outerjoin(clue, clue.id == bindparam("clue_id"))
+            .options(lazyload(dispatch.task))  # the task is loaded as itself
+            .with_for_update(of=ProcessInstance).execution_options(populate_existing=True, **UNSCOPED))
