@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from functools import cache
 from decimal import Decimal
 from typing import Any, Optional
 
@@ -137,11 +138,16 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _masked_keys(obj) -> set[str]:
-    mapper = inspect(obj).mapper
-    return {c.key for c in mapper.column_attrs if c.columns[0].info.get("personal")} | set(
-        getattr(obj, "__audit_masked__", ())
-    )
+def _masked_keys(obj) -> frozenset[str]:
+    return _masked_keys_of(type(obj))
+
+
+@cache
+def _masked_keys_of(cls) -> frozenset[str]:
+    # Per class, once: a bulk insert snapshots thousands of rows of the same model.
+    mapper = inspect(cls)
+    return frozenset({c.key for c in mapper.column_attrs if c.columns[0].info.get("personal")}
+                     | set(getattr(cls, "__audit_masked__", ())))
 
 
 def _snapshot(obj) -> dict:

@@ -116,10 +116,10 @@ def _owners(pack) -> dict[str, Department]:
 def process(ids: Iterable[int]) -> list[dict]:
     """Validate, deduplicate and turn stored items into clues; returns one answer per item."""
     pack = publishing.current_tree().packs["nmv"]
-    owners = _owners(pack)
     answers, new_clues = [], []
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):
+        owners = _owners(pack)  # one query per chunk: a commit expires them, and each would reload alone
         rows = db.session.scalars(select(InboundWarning).where(InboundWarning.id.in_(ids[start:start + CHUNK]))
                                   .order_by(InboundWarning.id)).all()
         accepted = _accepted_clues(rows)
