@@ -81,7 +81,7 @@ def _due(ctx: Context, deadline: str | None) -> dt.datetime | None:
 def _sync_work_items(ctx: Context, ready: list, open_tasks: set[str] | None) -> None:
     instance = ctx.instance
     if open_tasks is None:
-        open_tasks = set(db.session.scalars(select(WorkItem.engine_task_id).where(
+        open_tasks = set(records.select_all(select(WorkItem.engine_task_id).where(
             WorkItem.instance_id == instance.id, WorkItem.state == "open")))
     ready_ids = {task.id for task in ready}
     if open_tasks - ready_ids:  # their deadline timers are retired by the poller (timers.retire_closed)
