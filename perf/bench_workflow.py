@@ -4,6 +4,7 @@ when BENCH_POSTGRES_URL or TEST_DATABASE_URL names a server).
 
 A persisted transition = one `actions.submit` of a work item: validation, instance row lock,
 restore, timer sweep, completion, state save, work-item and timer sync, audit, commit.
+The SQL statements the timed submits send are counted too (BEGIN and COMMIT not included).
 The measured loop is the dispatch process's sign → feedback → review cycle on fresh dispatches.
 Last line: `inmemory_per_s=N sqlite_per_s=N postgres_per_s=N ratio_postgres=R`.
 Run: .venv/bin/python perf/bench_workflow.py [--dispatches N]
@@ -16,9 +17,10 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +62,13 @@ def persisted_rate(url: str, dispatches: int) -> float:
         officer_ids = {o.username: o.id for o in db.session.scalars(select(Officer))}
         clue_id = actions.create_clue(warning_type="STATION_PLATE_COVERAGE_LOW", title="基准测试", department=root,
                                       source="总队研判").id
-    samples, spent = {}, []
+    samples, spent, statements = {}, [], {"timed": False, "count": 0}
+
+    def count(*_):
+        statements["count"] += statements["timed"]
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
     answers = {"Task_ClueReview": {"review_result": "通过"}, "Task_ClueEvaluation": {"evaluation_result": "采纳下发"},
                "Task_Sign": {"handling": "本单位处置"}, "Task_FeedbackReview": {"feedback_review_result": "通过"}}
 
@@ -75,9 +83,10 @@ def persisted_rate(url: str, dispatches: int) -> float:
             if item.task_name not in samples:
                 pack = publishing.current_tree().packs["nmv"]
                 samples[item.task_name] = sample(pack, item.form_key, **answers.get(item.task_name, {}))
-            started = time.perf_counter()
+            statements["timed"], started = True, time.perf_counter()
             actions.submit(item.id, samples[item.task_name], officer)
             spent.append(time.perf_counter() - started)
+            statements["timed"] = False
 
     act("yanpan", clue_id=clue_id)
     act("yanpan", clue_id=clue_id)
@@ -91,21 +100,30 @@ def persisted_rate(url: str, dispatches: int) -> float:
         receivers = [(d.id, by_department[d.receiver_department_id]) for d in db.session.scalars(
             select(Dispatch).where(Dispatch.task_id == task_id).execution_options(unscoped=True))]
     spent.clear()
+    statements["count"] = 0
     for dispatch_id, officer in receivers:
         act(officer, dispatch_id=dispatch_id)
         act(officer, dispatch_id=dispatch_id)
         act("yanpan", dispatch_id=dispatch_id)
-    return len(spent) / sum(spent)
+    return len(spent) / sum(spent), statements["count"] / len(spent)
 
 
-def postgres_database(server_url: str) -> str:
+@contextmanager
+def postgres_database(server_url: str):
+    """A fresh database on the server for one measure, dropped afterwards."""
     url = make_url(server_url).set(drivername="postgresql+psycopg")
     name = f"bench_workflow_{uuid.uuid4().hex[:8]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                    "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
 
 
 def main() -> None:
@@ -114,12 +132,15 @@ def main() -> None:
     args = parser.parse_args()
     inmemory = inmemory_rate()
     print(f"in memory: {inmemory:.0f} user-task completions/s")
-    sqlite = persisted_rate(f"sqlite:///{tempfile.mkdtemp(prefix='bench-sqlite-')}/bench.db", args.dispatches)
-    print(f"sqlite: {sqlite:.0f} persisted transitions/s")
+    sqlite, per_submit = persisted_rate(f"sqlite:///{tempfile.mkdtemp(prefix='bench-sqlite-')}/bench.db",
+                                        args.dispatches)
+    print(f"sqlite: {sqlite:.0f} persisted transitions/s, {per_submit:.1f} SQL statements per submit")
     server = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_DATABASE_URL")
-    postgres = persisted_rate(postgres_database(server), args.dispatches) if server else 0.0
+    postgres = 0.0
     if server:
-        print(f"postgres: {postgres:.0f} persisted transitions/s")
+        with postgres_database(server) as url:
+            postgres, per_submit = persisted_rate(url, args.dispatches)
+        print(f"postgres: {postgres:.0f} persisted transitions/s, {per_submit:.1f} SQL statements per submit")
     print(f"inmemory_per_s={inmemory:.0f} sqlite_per_s={sqlite:.0f} postgres_per_s={postgres:.0f} "
           f"ratio_postgres={postgres / inmemory:.2f}")
 

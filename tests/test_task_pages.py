@@ -60,10 +60,13 @@ def post(client, url: str, form_url: str, pairs=(), **fields):
     return client.post(url, data=MultiDict([("csrf_token", token), *pairs, *fields.items()]))
 
 
-def unread(username: str, kind: str) -> list[Notification]:
-    return db.session.scalars(select(Notification).where(Notification.user_id == user(username).id,
-                                                         Notification.kind == kind,
-                                                         Notification.read_at.is_(None))).all()
+def unread(username: str, kind: str, task_id: int | None = None) -> list[Notification]:
+    """The user's unread notifications of a kind (about one task, when given: other tests leave theirs)."""
+    query = select(Notification).where(Notification.user_id == user(username).id, Notification.kind == kind,
+                                       Notification.read_at.is_(None))
+    if task_id is not None:
+        query = query.where(Notification.task_id == task_id)
+    return db.session.scalars(query).all()
 
 
 def test_the_inbox_lists_work_for_the_department_with_filters_sorting_and_empty_states(app, ctx):
@@ -175,8 +178,8 @@ def test_detail_supervise_read_state_reply_and_notifications(app, ctx, api):
                 message="请今日内签收", reply_due_at="2030-01-01T18:00")
     assert sent.status_code == 302
     supervision = db.session.scalar(select(Supervision).where(Supervision.dispatch_id == xuhui.id))
-    assert supervision.read_at is None and unread("zd_xuhui", "supervise")
-    assert not unread("zd_pudong", "supervise")
+    assert supervision.read_at is None and unread("zd_xuhui", "supervise", task.id)
+    assert not unread("zd_pudong", "supervise", task.id)
 
     zd = signed_in(app, "zd_xuhui")
     assert 'class="badge lc-unread"' in page(zd, "/")
@@ -283,8 +286,8 @@ def test_the_pda_lists_the_departments_dispatches_and_feeds_back(app, ctx, api):
     assert "没有通知" not in page(pda, "/pda/notifications")
     assert not [n for n in unread("pda_xuhui", "work") if n.work_item_id == feedback.id]   # opened: read
     supervision = actions.supervise(feedback.dispatch_id, "请今日反馈", None, user("zd_xuhui"))
-    assert unread("pda_xuhui", "supervise")
-    assert "请今日反馈" in page(pda, f"/pda/work/{feedback.id}") and not unread("pda_xuhui", "supervise")
+    assert unread("pda_xuhui", "supervise", task.id)
+    assert "请今日反馈" in page(pda, f"/pda/work/{feedback.id}") and not unread("pda_xuhui", "supervise", task.id)
     replied = post(pda, f"/pda/supervisions/{supervision.id}/reply", f"/pda/work/{feedback.id}",
                    reply="正在上门检查", next=f"/pda/work/{feedback.id}")
     assert replied.headers["Location"].endswith(f"/pda/work/{feedback.id}")

@@ -8,7 +8,7 @@ from flask import Flask, g, request
 from flask_appbuilder.const import AUTH_DB
 from flask_wtf.csrf import CSRFProtect
 
-from lowcode import audit, errors, scoping
+from lowcode import audit, errors, scoping, sqlite_settings
 from lowcode.config import load_config
 from lowcode.extensions import appbuilder, db
 from lowcode.jobs import make_celery
@@ -54,6 +54,7 @@ def create_app(overrides: Optional[dict] = None) -> Flask:
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
     logging.getLogger("spiff").setLevel(logging.WARNING)  # it logs every task state change
 
+    sqlite_settings.install()
     db.init_app(app)
     CSRFProtect(app)  # every form post; the REST API (token-authenticated) is exempted by its views
     scoping.install()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from functools import cache
 from decimal import Decimal
 from typing import Any, Optional
 
 from flask import g, has_app_context, has_request_context, request
 from sqlalchemy import event, insert, inspect
-from sqlalchemy.orm import Session, attributes
+from sqlalchemy.orm import Session, attributes, scoped_session
 
 from lowcode import clock
 from lowcode.models.audit import AuditEvent
@@ -75,13 +76,28 @@ def record(
     *,
     session: Optional[Session] = None,
     connection=None,
+    at_flush: bool = False,
 ) -> None:
-    """Write one audit event in the current transaction (of `connection`, else of `session`)."""
-    statement = insert(AuditEvent.__table__).values(**_row(action, object_type, object_id, summary, before, after))
+    """Write one audit event in the current transaction (of `connection`, else of `session`).
+
+    `at_flush`: hold the row until the session's next flush or its commit, and write it with that
+    flush's own rows in one statement (hot paths that commit right after); a rollback drops it.
+    """
+    row = _row(action, object_type, object_id, summary, before, after)
     if connection is not None:
-        connection.execute(statement)
+        connection.execute(insert(AuditEvent.__table__).values(**row))
+        return
+    session = _default_session(session)
+    if at_flush:
+        session = session() if isinstance(session, scoped_session) else session
+        if not session.in_transaction():
+            session.begin()  # so that the end of this transaction, however it ends, drops the row
+        session.info.setdefault(_HELD, []).append(row)
     else:
-        _default_session(session).execute(statement)
+        session.execute(insert(AuditEvent.__table__).values(**row))
+
+
+_HELD = "audit_rows_held"
 
 
 def _row(action, object_type, object_id, summary, before, after) -> dict:
@@ -122,11 +138,16 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _masked_keys(obj) -> set[str]:
-    mapper = inspect(obj).mapper
-    return {c.key for c in mapper.column_attrs if c.columns[0].info.get("personal")} | set(
-        getattr(obj, "__audit_masked__", ())
-    )
+def _masked_keys(obj) -> frozenset[str]:
+    return _masked_keys_of(type(obj))
+
+
+@cache
+def _masked_keys_of(cls) -> frozenset[str]:
+    # Per class, once: a bulk insert snapshots thousands of rows of the same model.
+    mapper = inspect(cls)
+    return frozenset({c.key for c in mapper.column_attrs if c.columns[0].info.get("personal")}
+                     | set(getattr(cls, "__audit_masked__", ())))
 
 
 def _snapshot(obj) -> dict:
@@ -163,7 +184,7 @@ def _label(obj) -> str:
 
 
 def _after_flush(session: Session, _context) -> None:
-    rows = []
+    rows = session.info.pop(_HELD, [])
     for obj in session.new:
         if isinstance(obj, AuditedMixin):
             rows.append(_row("create", type(obj).__name__, _pk(obj), f"新增{_label(obj)}", None, _snapshot(obj)))
@@ -180,11 +201,26 @@ def _after_flush(session: Session, _context) -> None:
         session.connection().execute(insert(AuditEvent.__table__), rows)
 
 
+def _before_commit(session: Session) -> None:
+    if session.info.get(_HELD):
+        session.flush()  # writes the held rows, unless there is nothing to flush
+    held = session.info.pop(_HELD, None)
+    if held:
+        session.connection().execute(insert(AuditEvent.__table__), held)
+
+
+def _after_transaction_end(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_HELD, None)
+
+
 def _pk(obj) -> str:
     return ",".join(str(v) for v in inspect(obj).mapper.primary_key_from_instance(obj))
 
 
 def install() -> None:
-    """Attach the flush hook to every Session; idempotent."""
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
+    """Attach the hooks to every Session; idempotent."""
+    for name, hook in (("after_flush", _after_flush), ("before_commit", _before_commit),
+                       ("after_transaction_end", _after_transaction_end)):
+        if not event.contains(Session, name, hook):
+            event.listen(Session, name, hook)

@@ -137,10 +137,10 @@ def process(ids: Iterable[int], start_processes: bool = True) -> list[dict]:
     """Validate, deduplicate and turn stored items into clues; returns one answer per item. The
     new clues' processes start in a Celery job unless the caller starts them itself."""
     packs = warning_packs()
-    owners = _owners()
     answers, new_clues = [], []
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):
+        owners = _owners()  # one query per chunk: a commit expires them, and each would reload alone
         rows = db.session.scalars(select(InboundWarning).where(InboundWarning.id.in_(ids[start:start + CHUNK]))
                                   .order_by(InboundWarning.id)).all()
         accepted = _accepted_clues(rows)

@@ -6,14 +6,14 @@ import datetime as dt
 from typing import Optional
 
 from bpmn import engine
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 
 from lowcode import audit, clock, form_service, notifications, publishing
 from lowcode.extensions import db
 from lowcode.flow import records, transitions
 from lowcode.flow.platform_services import ReceiverError, receiving_departments
 from lowcode.flow.runtime import restore
-from lowcode.models import Clue, Department, Dispatch, ProcessInstance, Supervision, Task, TimerRow, WorkItem
+from lowcode.models import Clue, Department, Dispatch, ProcessInstance, Supervision, Task, WorkItem
 
 
 class ActionRefused(Exception):
@@ -110,28 +110,29 @@ def submit(work_item_id: int, data: dict, user) -> WorkItem:
         raise ActionRefused("该待办已处理或已失效")
     if not may_act(user, item):
         raise ActionRefused("您不是该待办的办理部门或角色")
-    instance = records.lock(item.instance_id)
-    db.session.refresh(item)  # a concurrent submit may have finished while we waited for the lock
-    if item.state != "open":
-        raise ActionRefused("该待办已被他人办理")
+    ctx = records.lock_for(item)
     # One flush at commit instead of one before every query: the flow reads its own pending
     # changes through the identity map.
     with db.session.no_autoflush:
-        return _apply(instance, item, data, user)
+        return _apply(ctx, item, data, user)
 
 
-def _apply(instance: ProcessInstance, item: WorkItem, data: dict, user) -> WorkItem:
-    ctx = records.context(instance)
-    data = _validate(ctx, item, data, user)
+def _apply(ctx: records.Context, item: WorkItem, data: dict, user) -> WorkItem:
+    instance = ctx.instance
     if instance.status != "running":
         raise ActionRefused("流程当前不可办理（已结束、已终止或出错待处理）")
     workflow = restore(instance)
     ready = {t.id: t for t in engine.ready_user_tasks(workflow)}
-    properties = ready[item.engine_task_id].properties if item.engine_task_id in ready else {}
+    # The state read under the lock is the truth: its ready user tasks are exactly the open items
+    # (every save writes both), so an item whose task is no longer ready was just handled by another.
+    if item.engine_task_id not in ready:
+        raise ActionRefused("该待办已被他人办理")
+    data = _validate(ctx, item, data, user)
+    timers = transitions.timer_dues(workflow)
     try:
-        engine.complete_user_task(workflow, item.engine_task_id, _routing(properties, data))
+        engine.complete_user_task(workflow, item.engine_task_id, _routing(ready[item.engine_task_id].properties, data))
     except engine.TaskNoLongerReady:
-        transitions.advance(ctx, workflow)  # the timer that won is applied, the late submit refused
+        transitions.advance(ctx, workflow, open_tasks=set(ready), timers=timers)  # the timer that won is applied
         db.session.commit()
         raise ActionRefused("该待办已因超时等原因失效，未保存本次提交")
     except engine.WorkflowIncident as incident:
@@ -140,12 +141,13 @@ def _apply(instance: ProcessInstance, item: WorkItem, data: dict, user) -> WorkI
         db.session.commit()
         return item
     _complete_item(ctx, item, data, user)
-    transitions.advance(ctx, workflow)
+    transitions.advance(ctx, workflow, open_tasks=set(ready) - {item.engine_task_id}, timers=timers)
     db.session.commit()
     return item
 
 
 def _complete_item(ctx: records.Context, item: WorkItem, data: dict, user) -> None:
+    """Done; its deadline timers are retired by the poller (timers.retire_closed)."""
     if item.form_key and form_service.form_for(ctx.pack, item.form_key).attachment_refs(data):
         # Attachments belong to a submission: it claims them once and decides who may download them.
         try:
@@ -159,9 +161,7 @@ def _complete_item(ctx: records.Context, item: WorkItem, data: dict, user) -> No
     item.completed_at = clock.now()
     item.completed_by_id = user.id
     item.completed_by_name = user.display_name
-    db.session.execute(update(TimerRow).where(TimerRow.work_item_id == item.id, TimerRow.fired_at.is_(None))
-                       .values(cancelled=True).execution_options(synchronize_session=False))
-    audit.record("submit", "WorkItem", item.id, f"{user.display_name}办理“{item.title}”")
+    audit.record("submit", "WorkItem", item.id, f"{user.display_name}办理“{item.title}”", at_flush=True)
 
 
 def _task_instances(task: Task) -> list[ProcessInstance]:
@@ -192,13 +192,12 @@ def terminate(task_id: int, reason: str, user) -> Task:
         engine.cancel(workflow)
         instance.state = engine.dump_state(workflow)
         instance.status = "cancelled"
+        # Their deadline timers are retired by the poller (timers.retire_closed).
         for item in records.select_all(select(WorkItem).where(WorkItem.instance_id == instance.id,
                                                                WorkItem.state == "open")):
             item.state = "cancelled"
             item.comment = f"任务已终止：{reason}"
             notifications.about_work_item(item, "terminated", reason)
-            for timer in records.select_all(select(TimerRow).where(TimerRow.work_item_id == item.id)):
-                timer.cancelled = True
     for dispatch in records.select_all(select(Dispatch).where(Dispatch.task_id == task.id,
                                                               Dispatch.closed_at.is_(None))):
         dispatch.status = "已终止"

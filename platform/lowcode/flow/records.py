@@ -3,14 +3,16 @@ involved (issuer and receivers alike), and the calling view has already checked 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import aliased, lazyload
 
 from lowcode import publishing
 from lowcode.definitions import Pack
 from lowcode.extensions import db
-from lowcode.models import Clue, DefinitionRelease, Dispatch, ProcessInstance, Task
+from lowcode.models import Clue, DefinitionRelease, Dispatch, ProcessInstance, Task, WorkItem
 
 UNSCOPED = {"unscoped": True}
 
@@ -56,6 +58,11 @@ def context(instance: ProcessInstance) -> Context:
         clue = get(Clue, task.clue_id) if task.clue_id else None
     else:
         clue = get(Clue, instance.business_id)
+    return _context(instance, clue, task, dispatch)
+
+
+def _context(instance: ProcessInstance, clue: Optional[Clue], task: Optional[Task],
+             dispatch: Optional[Dispatch]) -> Context:
     warning_type = (task or clue).warning_type
     pack = pinned_pack(instance.release_id)
     binding_code = pack.warning_types[warning_type].content["process_binding"]
@@ -78,3 +85,23 @@ def lock(instance_id: int) -> ProcessInstance:
     statement = (select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
                  .execution_options(populate_existing=True, **UNSCOPED))
     return db.session.scalars(statement).one()
+
+
+def lock_for(item: WorkItem) -> Context:
+    """The context of the item's instance, locked as by `lock`, loaded by that one statement with
+    the records the item is about (a work item's business keys never change)."""
+    locked = db.session.execute(_lock_for_statement(), {"instance_id": item.instance_id, "dispatch_id": item.dispatch_id,
+                                                         "task_id": item.task_id, "clue_id": item.clue_id}).one()
+    return _context(*locked)
+
+
+@cache
+def _lock_for_statement():
+    # Built once: building the aliases and joins costs more than running the statement.
+    dispatch, task, clue = aliased(Dispatch), aliased(Task), aliased(Clue)  # their eager loads join the same tables
+    return (select(ProcessInstance, clue, task, dispatch).select_from(ProcessInstance)
+            .where(ProcessInstance.id == bindparam("instance_id"))
+            .outerjoin(dispatch, dispatch.id == bindparam("dispatch_id"))
+            .outerjoin(task, task.id == bindparam("task_id")).outerjoin(clue, clue.id == bindparam("clue_id"))
+            .options(lazyload(dispatch.task))  # the task is loaded as itself
+            .with_for_update(of=ProcessInstance).execution_options(populate_existing=True, **UNSCOPED))

@@ -22,9 +22,20 @@ def _claim(timer_id: int) -> bool:
     return result.rowcount == 1
 
 
+def retire_closed(now) -> None:
+    """Cancel the due deadline timers of items no longer open: a submit leaves them to this one
+    statement of the poller rather than spending a statement of its own."""
+    closed = select(WorkItem.id).where(WorkItem.state != "open")
+    db.session.execute(update(TimerRow).where(TimerRow.fired_at.is_(None), TimerRow.cancelled.is_(False),
+                                              TimerRow.due_at <= now, TimerRow.work_item_id.in_(closed))
+                       .values(cancelled=True).execution_options(synchronize_session=False, **records.UNSCOPED))
+    db.session.commit()
+
+
 def fire_due(now=None, limit: int = 500) -> int:
     """Fire every due timer; returns how many fired."""
     now = now or clock.now()
+    retire_closed(now)
     due = records.select_all(select(TimerRow.id).where(TimerRow.fired_at.is_(None), TimerRow.cancelled.is_(False),
                                                        TimerRow.due_at <= now).order_by(TimerRow.due_at).limit(limit))
     fired = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bpmn import engine
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lowcode import audit, clock, notifications
 from lowcode.definitions import resolve_form_key
@@ -46,17 +46,30 @@ def record_incident(instance: ProcessInstance, incident: engine.WorkflowIncident
                  f"流程实例 {instance.id} 在“{incident.task_title or incident.task_name}”出错：{str(incident.error)[:200]}")
 
 
-def advance(ctx: Context, workflow: engine.Workflow) -> None:
+def advance(ctx: Context, workflow: engine.Workflow, *, open_tasks: set[str] | None = None,
+            timers: set[dt.datetime] | None = None) -> None:
+    """Save the state and bring work items and timer rows in line with it.
+
+    A caller that holds the lock and restored the saved state may pass what that state says, since
+    the save that wrote it also wrote the items and timer rows: `open_tasks`, the ids of the user
+    tasks with an open item, and `timers`, the due times of its BPMN timers (see `timer_dues`).
+    """
     instance = ctx.instance
     instance.state = engine.dump_state(workflow)
     instance.updated_at = clock.now()
     instance.status = "completed" if engine.is_completed(workflow) else "running"
     instance.incident = None
-    _sync_work_items(ctx, engine.ready_user_tasks(workflow))
-    _sync_process_timers(instance, engine.pending_timers(workflow))
+    _sync_work_items(ctx, engine.ready_user_tasks(workflow), open_tasks)
+    pending = timer_dues(workflow)
+    if pending != timers:
+        _sync_process_timers(instance, pending)
     ctx.record.status = engine.status_label(workflow)
     if instance.status == "completed":
         _on_completed(ctx)
+
+
+def timer_dues(workflow: engine.Workflow) -> set[dt.datetime]:
+    return {clock.from_utc(timer.due) for timer in engine.pending_timers(workflow)}
 
 
 def _due(ctx: Context, deadline: str | None) -> dt.datetime | None:
@@ -65,19 +78,19 @@ def _due(ctx: Context, deadline: str | None) -> dt.datetime | None:
     return {"sign": ctx.dispatch.sign_due_at, "feedback": ctx.dispatch.feedback_due_at}.get(deadline)
 
 
-def _sync_work_items(ctx: Context, ready: list) -> None:
+def _sync_work_items(ctx: Context, ready: list, open_tasks: set[str] | None) -> None:
     instance = ctx.instance
-    # Filtered again in Python: an item completed in this unit of work may not be flushed yet.
-    open_items = [item for item in records.select_all(select(WorkItem).where(
-        WorkItem.instance_id == instance.id, WorkItem.state == "open")) if item.state == "open"]
+    if open_tasks is None:
+        open_tasks = set(records.select_all(select(WorkItem.engine_task_id).where(
+            WorkItem.instance_id == instance.id, WorkItem.state == "open")))
     ready_ids = {task.id for task in ready}
-    for item in open_items:
-        if item.engine_task_id not in ready_ids:
-            item.state = "cancelled"
-            _cancel_timers(item)
-    known = {item.engine_task_id for item in open_items}
+    if open_tasks - ready_ids:  # their deadline timers are retired by the poller (timers.retire_closed)
+        db.session.execute(update(WorkItem).where(
+            WorkItem.instance_id == instance.id, WorkItem.state == "open",
+            WorkItem.engine_task_id.in_(open_tasks - ready_ids)).values(state="cancelled")
+            .execution_options(synchronize_session="evaluate", **records.UNSCOPED))
     for task in ready:
-        if task.id not in known:
+        if task.id not in open_tasks:
             _create_work_item(ctx, task)
 
 
@@ -114,17 +127,10 @@ def _done_before(instance_id: int, task_name: str) -> bool:
         WorkItem.instance_id == instance_id, WorkItem.task_name == task_name, WorkItem.state == "done").limit(1)))
 
 
-def _cancel_timers(item: WorkItem) -> None:
-    for timer in records.select_all(select(TimerRow).where(TimerRow.work_item_id == item.id,
-                                                            TimerRow.fired_at.is_(None))):
-        timer.cancelled = True
-
-
-def _sync_process_timers(instance: ProcessInstance, pending) -> None:
+def _sync_process_timers(instance: ProcessInstance, wanted: set[dt.datetime]) -> None:
     """BPMN timers become rows the poller fires; rows of timers no longer pending are cancelled."""
     rows = records.select_all(select(TimerRow).where(TimerRow.instance_id == instance.id, TimerRow.kind == "bpmn",
                                                       TimerRow.fired_at.is_(None), TimerRow.cancelled.is_(False)))
-    wanted = {clock.from_utc(timer.due) for timer in pending}
     for row in rows:
         if row.due_at not in wanted:
             row.cancelled = True
@@ -143,21 +149,21 @@ def _on_completed(ctx: Context) -> None:
 
 def _notify_parent(dispatch: Dispatch) -> None:
     """When the last sibling closes, the forwarding dispatch (or the task) may go on."""
-    siblings = records.select_all(select(Dispatch).where(Dispatch.task_id == dispatch.task_id,
-                                                         Dispatch.parent_id.is_(dispatch.parent_id)
-                                                         if dispatch.parent_id is None else
-                                                         Dispatch.parent_id == dispatch.parent_id))
-    if any(sibling.closed_at is None for sibling in siblings):
+    same_parent = (Dispatch.parent_id.is_(None) if dispatch.parent_id is None
+                   else Dispatch.parent_id == dispatch.parent_id)
+    open_sibling = records.select_all(select(Dispatch.id).where(
+        Dispatch.task_id == dispatch.task_id, same_parent, Dispatch.id != dispatch.id,
+        Dispatch.closed_at.is_(None)).limit(1))
+    if open_sibling:
         return
     if dispatch.parent_id is not None:
         kind, business_id, signal = "dispatch", dispatch.parent_id, "children_closed"
     else:
         kind, business_id, signal = "task", dispatch.task_id, "dispatches_closed"
-    parent = records.select_all(select(ProcessInstance).where(ProcessInstance.business_kind == kind,
-                                                              ProcessInstance.business_id == business_id))
-    for instance in parent:
-        if instance.status == "running":
-            send_signal(instance.id, signal)
+    for instance_id in records.select_all(select(ProcessInstance.id).where(
+            ProcessInstance.business_kind == kind, ProcessInstance.business_id == business_id,
+            ProcessInstance.status == "running")):
+        send_signal(instance_id, signal)
 
 
 def send_signal(instance_id: int, name: str) -> None:
