@@ -1,7 +1,7 @@
 """Chinese error pages for people, JSON errors for API clients."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -15,14 +15,23 @@ MESSAGES = {
 }
 
 
-def _respond(code: int):
-    title, message = MESSAGES.get(code, MESSAGES[500])
+def _respond(code: int, message: str = ""):
+    title, default = MESSAGES.get(code, MESSAGES[500])
+    message = message or default
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return jsonify(message=message), code
     from lowcode.extensions import appbuilder
 
     return render_template("error.html", appbuilder=appbuilder, base_template=appbuilder.base_template,
                            code=code, title=title, message=message), code
+
+
+def too_many_requests(retry_after: int):
+    """429 with Retry-After, telling the caller in Chinese how long to wait."""
+    body, code = _respond(429, f"请求过于频繁，请在 {retry_after} 秒后再试。")
+    response = make_response(body, code)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def register(app: Flask) -> None:
