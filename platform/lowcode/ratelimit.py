@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 PERIODS = {"second": 1, "minute": 60, "hour": 3600}
 # endpoint → the configuration key of its limit; only POSTs are counted.
 LIMITED = {
-    "AuthDBView.login": "LOGIN_RATE_LIMIT",
+    "PlatformAuthDBView.login": "LOGIN_RATE_LIMIT",
     "SecurityApi.login": "LOGIN_RATE_LIMIT",
     "WarningsApi.receive": "INTAKE_RATE_LIMIT",
 }

@@ -118,6 +118,7 @@ class PlatformSecurityManager(SecurityManager):
     resetpasswordview = ScopedResetPasswordView
 
     def auth_user_db(self, username, password):
+        g.pop("login_refusal", None)
         user = self.find_user(username=username) if username else None
         until = lockout.locked_until(user) if user is not None else None
         if until is None:
