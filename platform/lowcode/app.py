@@ -8,7 +8,7 @@ from flask import Flask, g, request
 from flask_appbuilder.const import AUTH_DB
 from flask_wtf.csrf import CSRFProtect
 
-from lowcode import audit, errors, http_security, ratelimit, scoping
+from lowcode import audit, errors, gate, http_security, ratelimit, scoping
 from lowcode.config import load_config
 from lowcode.extensions import appbuilder, db
 from lowcode.jobs import make_celery
@@ -89,7 +89,7 @@ def _bind_request() -> None:
     audit.request_id()
     user = _authenticated_user()
     if user is None:
-        return
+        return gate.refuse_anonymous()
     audit.set_actor(user)
     scoping.set_scope(scoping.prefix_for(user))
 

@@ -39,6 +39,15 @@ def _start_request() -> None:
         session.permanent = True
 
 
+def _session_api_write_needs_token() -> None:
+    """The REST API is exempt from CSRF because its callers send a token, but the workflow and
+    officer APIs also accept a signed-in browser's session cookie: such a write must then carry
+    the page's CSRF token (X-CSRFToken) like any form."""
+    if (request.method in ("POST", "PUT", "PATCH", "DELETE") and request.path.startswith("/api/")
+            and "_user_id" in session and not request.headers.get("Authorization")):
+        current_app.extensions["csrf"].protect()
+
+
 def _add_headers(response):
     response.headers["Content-Security-Policy"] = CSP.format(nonce=csp_nonce())
     for name, value in HEADERS.items():
@@ -51,4 +60,5 @@ def _add_headers(response):
 def install(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.before_request(_start_request)
+    app.before_request(_session_api_write_needs_token)
     app.after_request(_add_headers)
