@@ -44,7 +44,8 @@ def _session_api_write_needs_token() -> None:
     officer APIs also accept a signed-in browser's session cookie: such a write must then carry
     the page's CSRF token (X-CSRFToken) like any form."""
     if (request.method in ("POST", "PUT", "PATCH", "DELETE") and request.path.startswith("/api/")
-            and "_user_id" in session and not request.headers.get("Authorization")):
+            and "_user_id" in session
+            and not (request.headers.get("Authorization") or request.headers.get("X-API-Key"))):
         current_app.extensions["csrf"].protect()
 
 
