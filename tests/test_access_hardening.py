@@ -31,7 +31,11 @@ def officer(app):
         user.department = department
         db.session.add(user)
         db.session.commit()
-        return SimpleNamespace(id=user.id, username=user.username)
+        made = SimpleNamespace(id=user.id, username=user.username)
+    yield made
+    with app.app_context():  # other tests count a district's officers
+        db.session.delete(db.session.get(Officer, made.id))
+        db.session.commit()
 
 
 def stored(app, officer, **changes) -> SimpleNamespace:
