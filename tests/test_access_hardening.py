@@ -2,12 +2,13 @@
 rate limits."""
 import datetime as dt
 import re
+import threading
 import time
 import uuid
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from lowcode import clock, passwords
@@ -31,7 +32,9 @@ def officer(app):
         user.department = department
         db.session.add(user)
         db.session.commit()
-        made = SimpleNamespace(id=user.id, username=user.username)
+        # Ids are reused once a row is deleted (SQLite): this officer's events come after this one.
+        made = SimpleNamespace(id=user.id, username=user.username,
+                               first_event=db.session.scalar(select(func.max(AuditEvent.id))))
     yield made
     with app.app_context():  # other tests count a district's officers
         db.session.delete(db.session.get(Officer, made.id))
@@ -61,10 +64,11 @@ def signed_in(client) -> bool:
     return client.get("/users/userinfo/").status_code == 200
 
 
-def audit_actions(app, user_id) -> list[str]:
+def audit_actions(app, officer) -> list[str]:
     with app.app_context():
         return list(db.session.scalars(select(AuditEvent.action).where(
-            AuditEvent.object_type == "Officer", AuditEvent.object_id == str(user_id)).order_by(AuditEvent.id)))
+            AuditEvent.object_type == "Officer", AuditEvent.object_id == str(officer.id),
+            AuditEvent.id > officer.first_event).order_by(AuditEvent.id)))
 
 
 # ---------------------------------------------------------------- lockout
@@ -77,7 +81,7 @@ def test_five_failures_lock_the_account_even_against_the_right_password(app, cli
     assert LOCKED in page and "联系系统管理员解锁" in page
     assert not signed_in(client)
     assert stored(app, officer).locked_until > clock.now() + dt.timedelta(minutes=14)
-    actions = audit_actions(app, officer.id)
+    actions = audit_actions(app, officer)
     assert actions.count("login_failed") == 5
     assert "account_locked" in actions and actions[-1] == "login_refused"
 
@@ -92,7 +96,7 @@ def test_administrator_unlocks_on_the_officer_page(app, client, officer):
     response = admin.post("/users/action_post", data={"action": "unlock", "rowid": officer.id,
                                                       "csrf_token": csrf_token(listing)}, follow_redirects=True)
     assert "已解除" in response.get_data(as_text=True)
-    assert "account_unlocked" in audit_actions(app, officer.id)
+    assert "account_unlocked" in audit_actions(app, officer)
     assert "无效" not in attempt(client, officer.username, DEMO_PASSWORD)
     assert signed_in(client)
 
@@ -105,6 +109,26 @@ def test_a_lock_that_ran_out_starts_a_new_count(app, client, officer):
     attempt(client, officer.username, DEMO_PASSWORD)
     assert signed_in(client)
     assert stored(app, officer).fail_login_count == 0
+
+
+def test_failures_counted_by_concurrent_workers_lock_once(app, officer):
+    """Several web processes counting one user's failures at the same moment lose none and lock
+    the account once (threads with their own sessions stand in for the processes)."""
+    from lowcode import lockout
+
+    def fail():
+        with app.test_request_context():
+            lockout.register_failure(db.session.get(Officer, officer.id))
+            db.session.remove()
+
+    threads = [threading.Thread(target=fail) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    row = stored(app, officer)
+    assert row.fail_login_count == 8 and row.locked_until is not None
+    assert audit_actions(app, officer).count("account_locked") == 1
 
 
 # ---------------------------------------------------------------- password policy
@@ -151,8 +175,20 @@ def test_adding_an_officer_with_a_weak_password_is_refused(app, client):
                                            "conf_password": "weakpw123", "csrf_token": csrf_token(form)})
     body = page.get_data(as_text=True)
     assert "至少三类" in body and "不能包含登录名" in body
+    no_role = client.post("/users/add", data={"last_name": "无", "first_name": "角色", "username": "norole",
+                                              "email": "norole@test.cn", "password": DEMO_PASSWORD,
+                                              "conf_password": DEMO_PASSWORD, "csrf_token": csrf_token(form)})
+    assert no_role.status_code == 200 and "请至少选择一个角色" in no_role.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Officer.id).where(Officer.username == "weakpw")) is None
+
+
+@pytest.mark.parametrize("field, value", [("password", "plain"), ("locked_until", None),
+                                          ("fail_login_count", 0), ("dept_path", "/")])
+def test_the_officer_api_cannot_set_passwords_or_login_state(app, api, officer, field, value):
+    response = api("admin").put(f"/api/v1/officer/{officer.id}", json={field: value})
+    assert response.status_code == 422 and field in response.get_json()["message"]
+    assert stored(app, officer).password.startswith(("scrypt:", "pbkdf2:"))
 
 
 # ---------------------------------------------------------------- session and cookies
@@ -228,6 +264,17 @@ def test_login_is_rate_limited_per_client_address(app, monkeypatch):
     elsewhere = app.test_client()
     elsewhere.environ_base["REMOTE_ADDR"] = "10.255.255.1"
     assert elsewhere.post("/login/", data={"username": "nobody", "password": "x"}).status_code != 429
+
+
+def test_the_redis_counter_is_shared_by_processes(app):
+    """Two counters on one Redis stand in for two web processes."""
+    if not app.config["REDIS_URL"]:
+        pytest.skip("embedded default: one process, counted in memory")
+    from lowcode.ratelimit import RedisCounter
+
+    key, window = f"test:{uuid.uuid4().hex}", int(time.time())
+    first, second = RedisCounter(app.config["REDIS_URL"]), RedisCounter(app.config["REDIS_URL"])
+    assert [first.hit(key, window, 60), second.hit(key, window, 60), first.hit(key, window, 60)] == [1, 2, 3]
 
 
 def test_receiving_api_is_rate_limited_per_api_key(app, client, monkeypatch):

@@ -6,6 +6,7 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView, ResetPasswordView, UserDBModelView
+from wtforms.validators import DataRequired
 
 from lowcode import audit, lockout, passwords, scoping
 from lowcode.extensions import db
@@ -55,6 +56,8 @@ class OfficerView(UserDBModelView):
     ]
     page_size = 20
     formatters_columns = {"active": yes_no}
+    # Flask-AppBuilder's check reads a groups field this page does not have (a KeyError, 500).
+    validators_columns = {"roles": [DataRequired(message="请至少选择一个角色")]}
 
     class_permission_name = "Officer"
     method_permission_name = {**READ_WRITE_DELETE, "userinfo": "userinfo", "unlock": "write"}
