@@ -164,6 +164,20 @@ def test_reset_my_password_enforces_the_policy(app, client, officer):
     assert passwords.problems("Xinmima#2027", current_hash=stored(app, officer).password) == ["新密码不能与当前密码相同"]
 
 
+def test_an_administrators_reset_checks_the_officers_own_username(app, client, officer):
+    web_login(client, "admin")
+    url = f"/resetpassword/form?pk={officer.id}"
+    form = client.get(url).get_data(as_text=True)
+    weak = f"Aa1!{officer.username}"
+    page = client.post(url, data={"password": weak, "conf_password": weak, "csrf_token": csrf_token(form)})
+    assert "不能包含登录名" in page.get_data(as_text=True)
+    done = client.post(url, data={"password": "Chongzhi#2027", "conf_password": "Chongzhi#2027",
+                                  "csrf_token": csrf_token(form)})
+    assert done.status_code == 302
+    assert passwords.problems("Chongzhi#2027", current_hash=stored(app, officer).password) == ["新密码不能与当前密码相同"]
+    assert client.get("/resetpassword/form?pk=999999").status_code == 404
+
+
 def test_adding_an_officer_with_a_weak_password_is_refused(app, client):
     web_login(client, "admin")
     form = client.get("/users/add").get_data(as_text=True)

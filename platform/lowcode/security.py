@@ -102,12 +102,12 @@ def _target_or_404():
 def check_password(password: str) -> None:
     """FAB_PASSWORD_COMPLEXITY_VALIDATOR: the policy, for the officer whose password a form sets
     (a new officer's username on the add form, `?pk=` on the reset form, else oneself)."""
-    if request.form.get("username"):
-        username, current = request.form["username"], None
+    view = (request.endpoint or "").split(".")[0]
+    if view == OfficerView.__name__:
+        username, current = request.form.get("username", ""), None
     else:
-        pk = request.args.get("pk", type=int)
-        owner = scoping.visible(Officer, pk) if pk else g.user
-        username, current = (owner.username, owner.password) if owner else ("", None)
+        owner = _target_or_404() if view == ScopedResetPasswordView.__name__ else g.user
+        username, current = owner.username, owner.password
     try:
         passwords.check(password, username, current)
     except passwords.PasswordRefused as refused:
