@@ -17,13 +17,19 @@ from tests.conftest import web_login
 from tests.test_forms_pages import EVALUATION, post_form
 
 SQL = ["' OR '1'='1", "x'; DROP TABLE ab_user; --", "%' UNION SELECT password, 1 FROM ab_user --",
-       '" OR ""="']
+       '" OR ""="', "x\x00' OR 1=1"]
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1">'
 
 
 def escaped(body: str) -> bool:
     """The payload appears only as text, never as markup."""
     return "<script>window.__xss" not in body and "<img src=x" not in body
+
+
+@pytest.fixture()
+def officer_client(client):
+    web_login(client, "dd_minhang")
+    return client
 
 
 @pytest.fixture()
@@ -57,6 +63,11 @@ def test_search_boxes_take_sql_as_plain_text(app, admin, url, payload):
     assert "scrypt:" not in body and "pbkdf2:" not in body  # no password hash leaked by a UNION
     with app.app_context():
         assert db.session.scalar(select(func.count(Officer.id))) > 40   # the table is still there
+
+
+def test_a_nul_in_a_form_is_refused_before_any_query(officer_client):
+    response = post_form(officer_client, EVALUATION, [("validity", "有效"), ("evaluation_opinion", "a\x00b")])
+    assert response.status_code == 400
 
 
 def test_an_injected_filter_matches_nothing(admin):
@@ -143,7 +154,8 @@ def test_form_answers_are_shown_as_text_on_the_web_and_the_pda(client):
 ])
 def test_attachment_download_cannot_walk_the_disk(admin, attachment_id):
     response = admin.get(f"/form-attachments/{attachment_id}")
-    assert response.status_code in (404, 405)   # 405: a slash makes it the upload URL, POST only
+    # 405: a slash makes it the upload URL, POST only; 400: a NUL is refused outright
+    assert response.status_code in (400, 404, 405)
     assert b"root:" not in response.data
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, abort, current_app, g, request, session
 
 CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; connect-src 'self'; "
@@ -39,6 +39,16 @@ def _start_request() -> None:
         session.permanent = True
 
 
+def _refuse_nul() -> None:
+    """A NUL character has no business in a URL or a form, and PostgreSQL refuses it in any
+    string: answer 400 here rather than fail deep in a query."""
+    values = [request.path, *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += request.form.values()
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
 def _session_api_write_needs_token() -> None:
     """The REST API is exempt from CSRF because its callers send a token, but the workflow and
     officer APIs also accept a signed-in browser's session cookie: such a write must then carry
@@ -61,5 +71,6 @@ def _add_headers(response):
 def install(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.before_request(_start_request)
+    app.before_request(_refuse_nul)
     app.before_request(_session_api_write_needs_token)
     app.after_request(_add_headers)
