@@ -76,6 +76,8 @@ def settings(empty_database_url, tmp_path_factory) -> dict:
         "DEFINITIONS_PATH": str(ROOT / "definitions"),
         "DEMO_PASSWORD": DEMO_PASSWORD,
         "SECRET_KEY": "test-secret-key-of-a-sensible-length-0123456789",
+        # The suite signs in far more often than a person could; tests of the limit lower it.
+        "LOGIN_RATE_LIMIT": "100000/minute",
     }
 
 

@@ -27,9 +27,12 @@ def test_help_lists_every_command():
 def test_migrate_load_seed_and_create_admin_on_a_fresh_database(empty_database_url, tmp_path):
     env = {"DATABASE_URL": empty_database_url(), "LOWCODE_INSTANCE_PATH": str(tmp_path)}
     for args in (["migrate"], ["load-definitions"], ["seed-demo"],
-                 ["create-admin", "--username", "chief", "--password", "Chief@2026x", "--email", "c@x.cn"]):
+                 ["create-admin", "--username", "chief", "--password", "Zongdui@2026x", "--email", "c@x.cn"]):
         result = lowcode(*args, env=env)
         assert result.returncode == 0, result.stderr[-2000:]
+    weak = lowcode("create-admin", "--username", "chief2", "--password", "chief2abc", "--email", "d@x.cn", env=env)
+    assert weak.returncode != 0
+    assert "密码不符合要求" in weak.stderr and "至少三类" in weak.stderr and "不能包含登录名" in weak.stderr
     again = lowcode("seed-demo", env=env)
     assert "新建演示账号 0 个" in again.stdout
     assert (tmp_path / "secret_key").exists()

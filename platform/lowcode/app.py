@@ -8,10 +8,11 @@ from flask import Flask, g, request
 from flask_appbuilder.const import AUTH_DB
 from flask_wtf.csrf import CSRFProtect
 
-from lowcode import audit, errors, scoping, sqlite_settings
+from lowcode import audit, errors, gate, http_security, ratelimit, scoping, sqlite_settings
 from lowcode.config import load_config
 from lowcode.extensions import appbuilder, db
 from lowcode.jobs import make_celery
+from lowcode.security import check_password
 
 APP_NAME = "交管执法业务平台"
 
@@ -40,6 +41,10 @@ def _fab_settings() -> dict:
         "WTF_CSRF_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
+        "FAB_PASSWORD_COMPLEXITY_VALIDATOR": check_password,
     }
 
 
@@ -71,6 +76,8 @@ def create_app(overrides: Optional[dict] = None) -> Flask:
     app.register_blueprint(health_blueprint)
     app.register_blueprint(vendor_blueprint)
     errors.register(app)
+    http_security.install(app)
+    ratelimit.install(app)
     make_celery(app)
     app.before_request(_bind_request)
     app.after_request(_tag_response)
@@ -85,7 +92,7 @@ def _bind_request() -> None:
     audit.request_id()
     user = _authenticated_user()
     if user is None:
-        return
+        return gate.refuse_anonymous()
     audit.set_actor(user)
     scoping.set_scope(scoping.prefix_for(user))
 

@@ -11,7 +11,7 @@ from flask_appbuilder.security.manager import BaseSecurityManager
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from lowcode import audit, publishing
+from lowcode import audit, passwords, publishing
 from lowcode.definitions import DefinitionTree
 from lowcode.extensions import appbuilder, db
 from lowcode.models import DefinitionRelease, Department, Officer
@@ -115,6 +115,7 @@ def demo_accounts() -> list[dict]:
 
 def seed_demo_users(password: str) -> int:
     """Create the demo accounts that are missing; returns how many were created."""
+    passwords.check(password)
     existing = set(db.session.scalars(select(Officer.username)))
     hashed = generate_password_hash(password)  # one hash for all: demo accounts share a password
     created = 0
@@ -142,6 +143,8 @@ def seed_demo_users(password: str) -> int:
 
 
 def create_admin(username: str, password: str, last_name: str, first_name: str, email: str) -> Officer:
+    """Raises passwords.PasswordRefused when the password breaks the policy."""
+    passwords.check(password, username)
     root = db.session.scalar(select(Department).where(Department.depth == 0))
     officer = Officer(username=username, last_name=last_name, first_name=first_name, email=email,
                       password=generate_password_hash(password), active=True,

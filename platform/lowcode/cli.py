@@ -85,9 +85,12 @@ def seed_activity_command(count: int, seed_value: int) -> None:
 @click.option("--email", required=True)
 def create_admin_command(username, password, last_name, first_name, email) -> None:
     """创建系统管理员账号。"""
-    from lowcode import bootstrap
+    from lowcode import bootstrap, passwords
 
-    bootstrap.create_admin(username, password, last_name, first_name, email)
+    try:
+        bootstrap.create_admin(username, password, last_name, first_name, email)
+    except passwords.PasswordRefused as refused:
+        raise click.ClickException(f"密码不符合要求：{refused}") from None
     click.echo(f"系统管理员 {username} 已创建。")
 
 

@@ -1,6 +1,7 @@
 """Configuration from the environment, with an embedded default that needs no services."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -53,4 +54,21 @@ def load_config(env=None) -> dict:
         "OUTBOX_BACKOFF_SECONDS": float(env.get("OUTBOX_BACKOFF_SECONDS") or 30),
         "OUTBOX_BACKOFF_CAP_SECONDS": float(env.get("OUTBOX_BACKOFF_CAP_SECONDS") or 3600),
         "OUTBOX_TIMEOUT_SECONDS": float(env.get("OUTBOX_TIMEOUT_SECONDS") or 10),
+        **_access_settings(env),
+    }
+
+
+def _access_settings(env) -> dict:
+    """Lockout, session and cookie settings, and rate limits ("<count>/<second|minute|hour>")."""
+    https = env.get("LOWCODE_HTTPS", "") in ("1", "true", "yes")
+    return {
+        "LOGIN_LOCKOUT_ATTEMPTS": int(env.get("LOGIN_LOCKOUT_ATTEMPTS") or 5),
+        "LOGIN_LOCKOUT_MINUTES": int(env.get("LOGIN_LOCKOUT_MINUTES") or 15),
+        # Flask re-signs the session cookie on every request and refuses one older than this.
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(minutes=int(env.get("SESSION_IDLE_MINUTES") or 30)),
+        "HTTPS": https,
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_SECURE": https,
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT") or "20/minute",
+        "INTAKE_RATE_LIMIT": env.get("INTAKE_RATE_LIMIT") or "300/minute",
     }

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Optional
 
-from sqlalchemy import ForeignKey, String, event
+from sqlalchemy import DateTime, ForeignKey, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from flask_appbuilder.security.sqla.models import User
 
@@ -16,12 +17,14 @@ class Officer(ScopedMixin, AuditedMixin, User):
     __tablename__ = "ab_user"
     __audit_label__ = "用户"
     # Login bookkeeping is audited as login events, not as edits of the user.
-    __audit_ignore__ = ("last_login", "login_count", "fail_login_count", "changed_on")
+    __audit_ignore__ = ("last_login", "login_count", "fail_login_count", "locked_until", "changed_on")
     __audit_masked__ = ("password",)
 
     department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("department.id"), index=True)
     police_no: Mapped[Optional[str]] = mapped_column(String(20))
     mobile: Mapped[Optional[str]] = mapped_column(String(64), info={"personal": True})
+    # Set after too many failed logins (lowcode.lockout); kept here so every web process agrees.
+    locked_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
 
     department: Mapped[Optional[Department]] = relationship(lazy="joined")
 

@@ -16,6 +16,10 @@ class OfficerApi(ModelRestApi):
     allow_browser_login = True
     list_columns = ["id", "username", "last_name", "first_name", "police_no", "department_id", "active"]
     show_columns = list_columns
+    # Passwords are set only through the pages (hashed, under the policy); login bookkeeping and
+    # the scope path are the system's own.
+    add_columns = edit_columns = ["username", "last_name", "first_name", "police_no", "mobile", "email",
+                                  "department", "active", "roles"]
     search_columns = ["username", "last_name", "police_no", "department_id", "active"]
     order_columns = ["username", "last_name", "police_no"]
     label_columns = OFFICER_LABELS
