@@ -12,11 +12,10 @@ from decimal import Decimal
 from typing import Any, Optional
 
 from flask import g, has_app_context, has_request_context, request
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, attributes
 
-from lowcode import clock
-from lowcode.models.audit import AuditEvent
+from lowcode import audit_chain, clock
 from lowcode.models.mixins import AuditedMixin
 
 ACTION_LABELS = {
@@ -77,11 +76,8 @@ def record(
     connection=None,
 ) -> None:
     """Write one audit event in the current transaction (of `connection`, else of `session`)."""
-    statement = insert(AuditEvent.__table__).values(**_row(action, object_type, object_id, summary, before, after))
-    if connection is not None:
-        connection.execute(statement)
-    else:
-        _default_session(session).execute(statement)
+    row = _row(action, object_type, object_id, summary, before, after)
+    audit_chain.append(connection if connection is not None else _default_session(session).connection(), [row])
 
 
 def _row(action, object_type, object_id, summary, before, after) -> dict:
@@ -129,12 +125,25 @@ def _masked_keys(obj) -> set[str]:
     )
 
 
+def _hidden(obj, key: str, value: Any) -> Any:
+    """A masked column's value as the trail shows it: personal data as its mask, the rest as ******."""
+    if value is None:
+        return None
+    if hasattr(type(obj), "__personal__"):
+        from lowcode import personal
+
+        shown = personal.masked_token(type(obj), key, getattr(obj, "id", None), value)
+        if shown is not None:
+            return shown
+    return MASK
+
+
 def _snapshot(obj) -> dict:
     masked = _masked_keys(obj)
     values = {}
     for attr in inspect(obj).mapper.column_attrs:
         value = getattr(obj, attr.key)
-        values[attr.key] = MASK if attr.key in masked and value is not None else _plain(value)
+        values[attr.columns[0].name] = _hidden(obj, attr.key, value) if attr.key in masked else _plain(value)
     return values
 
 
@@ -153,8 +162,9 @@ def _changes(obj) -> tuple[dict, dict]:
         if old == new:
             continue
         hide = attr.key in masked
-        before[attr.key] = MASK if hide and old is not None else _plain(old)
-        after[attr.key] = MASK if hide and new is not None else _plain(new)
+        name = attr.columns[0].name  # the column's name: an encrypted column's attribute is its token
+        before[name] = _hidden(obj, attr.key, old) if hide else _plain(old)
+        after[name] = _hidden(obj, attr.key, new) if hide else _plain(new)
     return before, after
 
 
@@ -177,7 +187,7 @@ def _after_flush(session: Session, _context) -> None:
         if isinstance(obj, AuditedMixin):
             rows.append(_row("delete", type(obj).__name__, _pk(obj), f"删除{_label(obj)}", _snapshot(obj), None))
     if rows:  # one statement for the whole flush, however many records changed
-        session.connection().execute(insert(AuditEvent.__table__), rows)
+        audit_chain.append(session.connection(), rows)
 
 
 def _pk(obj) -> str:

@@ -43,4 +43,12 @@ def load_config(env=None) -> dict:
         "HOST": env.get("LOWCODE_HOST") or "127.0.0.1",
         "PORT": int(env.get("LOWCODE_PORT") or 8080),
         "LOG_LEVEL": env.get("LOG_LEVEL") or "INFO",
+        # Keys (lowcode.keyring): unset means generated once under instance/keys/.
+        "MASTER_KEY": env.get("LOWCODE_MASTER_KEY") or None,
+        "MASTER_KEY_FILE": env.get("LOWCODE_MASTER_KEY_FILE") or None,
+        "SIGNING_KEY_FILE": env.get("LOWCODE_SIGNING_KEY_FILE") or None,
+        "SIGNER_ID": env.get("LOWCODE_SIGNER_ID") or "lowcode-platform",
+        "AUDIT_CHECKPOINT_EVERY": int(env.get("LOWCODE_AUDIT_CHECKPOINT_EVERY") or 500),
+        # Production verifies the signature of every definition file when a tree is loaded.
+        "LOWCODE_ENV": env.get("LOWCODE_ENV") or "development",
     }

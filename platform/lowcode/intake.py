@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import insert, select
 
-from lowcode import audit, clock, publishing
+from lowcode import audit, clock, personal, publishing
 from lowcode.extensions import db
 from lowcode.flow import actions, records
 from lowcode.models import ApiClient, Clue, Department, InboundWarning
@@ -24,6 +24,9 @@ MAX_BATCH = 10_000
 CHUNK = 500
 ENVELOPE_FIELDS = {"type": "预警类型", "source_id": "来源编号", "occurred_at": "发生时间", "district_code": "行政区划代码",
                    "subject": "预警对象", "payload": "预警内容"}
+
+
+RAW_TABLE, RAW_COLUMN = "inbound_warning", "raw"
 
 
 class BatchRefused(ValueError):
@@ -68,7 +71,7 @@ def store(client: ApiClient, items: list[Any]) -> list[int]:
     """Write every item as received, before any check, and commit: the durable first step."""
     batch_id, now = uuid.uuid4().hex, clock.now()
     rows = [{"client_id": client.id, "batch_id": batch_id, "position": i, "received_at": now, "status": "received",
-             "raw": json.dumps(item, ensure_ascii=False),
+             "raw": personal.encrypt(RAW_TABLE, RAW_COLUMN, f"{batch_id}/{i}", json.dumps(item, ensure_ascii=False)),
              "warning_type": item.get("type") if isinstance(item, dict) and isinstance(item.get("type"), str) else None,
              "source_id": str(item.get("source_id"))[:100] if isinstance(item, dict) and item.get("source_id") is not None else None}
             for i, item in enumerate(items)]
@@ -76,6 +79,11 @@ def store(client: ApiClient, items: list[Any]) -> list[int]:
     db.session.commit()
     return list(db.session.scalars(select(InboundWarning.id).where(InboundWarning.batch_id == batch_id)
                                    .order_by(InboundWarning.position)))
+
+
+def raw_text(row: InboundWarning) -> str:
+    """The item exactly as it was sent (stored as one SM4-GCM token bound to its batch and position)."""
+    return personal.decrypt(RAW_TABLE, RAW_COLUMN, f"{row.batch_id}/{row.position}", row.raw)
 
 
 def _envelope_errors(item: Any, pack) -> dict[str, str]:
@@ -159,7 +167,7 @@ def _accepted_clues(rows) -> dict[tuple[str, str], Clue | int]:
 
 def _process_one(row: InboundWarning, pack, owners, accepted: dict, chunk: Chunk) -> tuple[dict, Clue | None]:
     """The answer for one stored item, and the clue it went to when that clue has no id yet."""
-    item = json.loads(row.raw)
+    item = json.loads(raw_text(row))
     errors = _envelope_errors(item, pack)
     if not errors:
         errors = _payload_errors(item, pack)

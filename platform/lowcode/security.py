@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
+from wtforms import StringField
+from wtforms.validators import Optional, Regexp
 
 from lowcode import audit
 from lowcode.extensions import db
@@ -25,8 +27,14 @@ OFFICER_LABELS = {
 
 # The user page and the officer API share one resource, so they must declare the same permissions
 # (Flask-AppBuilder prunes a resource's permissions to those of the view registered last).
-OFFICER_PERMISSIONS = ["can_read", "can_write", "can_delete", "can_userinfo",
+OFFICER_PERMISSIONS = ["can_read", "can_write", "can_delete", "can_reveal", "can_userinfo",
                        "resetmypassword", "resetpasswords", "userinfoedit"]
+
+
+def _mobile_field() -> StringField:
+    # An edit form shows the mask; posting it back unchanged keeps the stored number.
+    return StringField(OFFICER_LABELS["mobile"], validators=[
+        Optional(), Regexp(r"^(?:1[3-9]\d{9}|1\d{2}\*{4}\d{4})$", message="请填写有效的 11 位手机号")])
 
 
 class OfficerView(UserDBModelView):
@@ -49,6 +57,8 @@ class OfficerView(UserDBModelView):
     ]
     page_size = 20
     formatters_columns = {"active": yes_no}
+    add_form_extra_fields = {**UserDBModelView.add_form_extra_fields, "mobile": _mobile_field()}
+    edit_form_extra_fields = {"mobile": _mobile_field()}
 
     class_permission_name = "Officer"
     method_permission_name = {**READ_WRITE_DELETE, "userinfo": "userinfo"}

@@ -92,10 +92,10 @@ class InboundWarningView(ModelView):
     show_title = "接收记录详情"
     label_columns = {"client": "接入系统", "batch_id": "批次", "position": "批内序号", "received_at": "接收时间",
                      "warning_type": "预警类型", "source_id": "来源编号", "status": "状态", "errors": "错误",
-                     "clue_id": "线索号", "processed_at": "处理时间", "raw": "原始报文"}
+                     "clue_id": "线索号", "processed_at": "处理时间", "raw_stored": "原始报文"}
     list_columns = ["received_at", "client", "warning_type", "source_id", "status", "clue_id", "errors"]
     show_columns = ["received_at", "client", "batch_id", "position", "warning_type", "source_id", "status",
-                    "errors", "clue_id", "processed_at", "raw"]
+                    "errors", "clue_id", "processed_at", "raw_stored"]
     search_columns = ["received_at", "client", "warning_type", "source_id", "status", "batch_id"]
     order_columns = ["received_at", "warning_type", "status"]
     base_order = ("id", "desc")

@@ -1,0 +1,143 @@
+"""Personal data at rest: SM4-GCM columns with a blind index, shown masked unless revealed.
+
+A model declares a personal attribute with `personal_attribute(column attr, index attr, kind)`:
+the column holds a field token bound to (table, column, row id); the index column holds the
+HMAC-SM3 blind index for exact search; the attribute itself reads as the *masked* value
+(138****5678), so lists, pages, APIs and summaries show the mask without any effort. The full
+value comes only from `reveal(obj, name)`, which callers guard by permission and audit.
+
+The row id is only known after an insert, so a new row is written with the column empty and
+encrypted right after (`after_insert`); updates are encrypted before they are written. The clear
+value never reaches the database.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from sqlalchemy import event, update
+from sqlalchemy.orm import attributes
+
+from lowcode import keyring
+from lowcode.crypto import fields
+
+# kind -> (normalise for the index, mask for display)
+KINDS: dict[str, tuple[Callable[[str], str], Callable[[str], str]]] = {
+    "mobile": (fields.normalise_mobile, fields.mask_mobile),
+    "id_number": (fields.normalise_id_number, fields.mask_id_number),
+    "name": (fields.normalise_text, fields.mask_name),
+}
+
+
+def mask(kind: str, value: Optional[str]) -> Optional[str]:
+    return KINDS[kind][1](value) if value else value
+
+
+def encrypt(table: str, column: str, row_id, value: str) -> str:
+    return fields.encrypt_field(keyring.keyring(), value, fields.field_context(table, column, row_id))
+
+
+def decrypt(table: str, column: str, row_id, token: str) -> str:
+    return fields.decrypt_field(keyring.keyring(), token, fields.field_context(table, column, row_id))
+
+
+def blind_index(table: str, column: str, kind: str, value: str) -> str:
+    return fields.blind_index(keyring.keyring(), table, column, value, normalise=KINDS[kind][0])
+
+
+def index_candidates(table: str, column: str, kind: str, value: str) -> list[str]:
+    """The value's index under every key of the ring: search with `index IN (...)`."""
+    return fields.blind_index_candidates(keyring.keyring(), table, column, value, normalise=KINDS[kind][0])
+
+
+def _spec(model, name: str) -> tuple[str, str, str]:
+    token_attr, index_attr, kind = model.__personal__[name]
+    return token_attr, index_attr, kind
+
+
+def _column(model, token_attr: str) -> str:
+    return model.__mapper__.column_attrs[token_attr].columns[0].name
+
+
+def reveal(obj, name: str) -> Optional[str]:
+    """The full value: only for callers that checked the permission and audit the reveal."""
+    pending = obj.__dict__.get("_personal_pending", {})
+    if name in pending:
+        return pending[name]
+    token_attr, _, _ = _spec(type(obj), name)
+    token = getattr(obj, token_attr)
+    if not token:
+        return None
+    return decrypt(type(obj).__tablename__, _column(type(obj), token_attr), obj.id, token)
+
+
+def display(obj, name: str) -> Optional[str]:
+    return mask(_spec(type(obj), name)[2], reveal(obj, name))
+
+
+def masked_token(model, token_attr: str, row_id, token: Optional[str]) -> Optional[str]:
+    """The mask of a stored token (for the audit trail's before/after), or None."""
+    for name, (attr, _, kind) in model.__personal__.items():
+        if attr == token_attr and token and row_id is not None:
+            return mask(kind, decrypt(model.__tablename__, _column(model, attr), row_id, token))
+    return None
+
+
+def personal_attribute(name: str):
+    """The property `name` of a model with `__personal__[name] = (token attr, index attr, kind)`."""
+
+    def getter(obj):
+        return display(obj, name)
+
+    def setter(obj, value):
+        value = (value or "").strip() or None
+        if value is not None and "*" in value and value == display(obj, name):
+            return  # the masked value posted back unchanged by an edit form: no change
+        token_attr, index_attr, kind = _spec(type(obj), name)
+        obj.__dict__.setdefault("_personal_pending", {})[name] = value
+        table, column = type(obj).__tablename__, _column(type(obj), token_attr)
+        setattr(obj, index_attr, blind_index(table, column, kind, value) if value else None)
+        attributes.flag_modified(obj, index_attr)
+
+    return property(getter, setter)
+
+
+def _pending(obj) -> dict:
+    return obj.__dict__.get("_personal_pending") or {}
+
+
+def _before_insert(_mapper, _connection, target) -> None:
+    for name in _pending(target):
+        setattr(target, _spec(type(target), name)[0], None)
+
+
+def _after_insert(_mapper, connection, target) -> None:
+    _write_pending(connection, target)
+
+
+def _before_update(_mapper, _connection, target) -> None:
+    model = type(target)
+    for name, value in _pending(target).items():
+        token_attr = _spec(model, name)[0]
+        setattr(target, token_attr, value and encrypt(model.__tablename__, _column(model, token_attr), target.id, value))
+    target.__dict__.pop("_personal_pending", None)
+
+
+def _write_pending(connection, target) -> None:
+    model, values = type(target), {}
+    for name, value in _pending(target).items():
+        token_attr = _spec(model, name)[0]
+        token = value and encrypt(model.__tablename__, _column(model, token_attr), target.id, value)
+        values[_column(model, token_attr)] = token
+        attributes.set_committed_value(target, token_attr, token)
+    if values:
+        table = model.__table__
+        connection.execute(update(table).where(table.c.id == target.id).values(**values))
+    target.__dict__.pop("_personal_pending", None)
+
+
+def install(model) -> None:
+    """Attach the encrypting hooks to a model with `__personal__`; idempotent."""
+    for name, hook in (("before_insert", _before_insert), ("after_insert", _after_insert),
+                       ("before_update", _before_update)):
+        if not event.contains(model, name, hook):
+            event.listen(model, name, hook)
