@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "login_failed": "登录失败",
     "logout": "退出",
     "read_personal": "查看个人信息",
+    "reveal_personal": "查看完整个人信息",
     "load_definitions": "加载定义",
     "seed": "初始化数据",
     "publish": "发布定义",
