@@ -23,4 +23,45 @@ def verify_audit_command(checkpoint: bool) -> None:
     click.echo("审计日志完整：链与检查点全部校验通过。" + (f"已在第 {head} 条签检查点。" if head else ""))
 
 
-COMMANDS = [verify_audit_command]
+def _locations():
+    from pathlib import Path
+
+    from flask import current_app
+
+    from lowcode import keyring
+
+    return current_app.config["SQLALCHEMY_DATABASE_URI"], Path(current_app.config["STORAGE_PATH"]), keyring.keyring()
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path())
+@with_appcontext
+def backup_command(path: str) -> None:
+    """备份数据库全部表与附件到目录 PATH，并生成 SM3 清单。"""
+    from lowcode import backup
+
+    url, storage, ring = _locations()
+    try:
+        manifest = backup.backup(url, storage, path, ring)
+    except backup.BackupRefused as refused:
+        raise click.ClickException(str(refused))
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    click.echo(f"已备份 {len(manifest['tables'])} 张表 {rows} 行、附件 {len(manifest['files'])} 个到 {path}。")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@with_appcontext
+def restore_command(path: str) -> None:
+    """校验备份 PATH 的清单与全部 SM3 后，恢复到空数据库与附件目录。"""
+    from lowcode import backup
+
+    url, storage, ring = _locations()
+    try:
+        manifest = backup.restore(url, storage, path, ring)
+    except backup.BackupRefused as refused:
+        raise click.ClickException(f"拒绝恢复：{refused}")
+    click.echo(f"已从 {path} 恢复 {len(manifest['tables'])} 张表、附件 {len(manifest['files'])} 个。")
+
+
+COMMANDS = [verify_audit_command, backup_command, restore_command]
