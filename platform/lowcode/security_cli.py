@@ -64,4 +64,26 @@ def restore_command(path: str) -> None:
     click.echo(f"已从 {path} 恢复 {len(manifest['tables'])} 张表、附件 {len(manifest['files'])} 个。")
 
 
-COMMANDS = [verify_audit_command, backup_command, restore_command]
+@click.command("rotate-keys")
+@click.option("--new-key", is_flag=True, help="先在内置密钥目录生成新主密钥并设为当前密钥。")
+@click.option("--batch", default=500, show_default=True, help="每批重新加密的行数。")
+@with_appcontext
+def rotate_keys_command(new_key: bool, batch: int) -> None:
+    """用当前主密钥重新加密全部加密列并重建盲索引（分批、可续跑、留审计）。"""
+    from flask import current_app
+
+    from lowcode import keyring, rotation
+    from lowcode.crypto import keys
+
+    if new_key:
+        if current_app.config.get("MASTER_KEY") or current_app.config.get("MASTER_KEY_FILE"):
+            raise click.ClickException("主密钥来自环境变量或密钥文件：请在那里把新密钥放在第一位，再运行本命令")
+        click.echo(f"已生成新主密钥 {keys.rotate_master_key(current_app.config['INSTANCE_PATH'])}。")
+        keyring.reset()
+    click.echo(f"当前主密钥：{keyring.keyring().current_id}")
+    for column, count in rotation.rotate_all(batch=batch).items():
+        click.echo(f"{column}：重新加密 {count} 行")
+    click.echo("完成。旧密钥仍保留用于校验旧的审计记录与备份，请勿删除。")
+
+
+COMMANDS = [verify_audit_command, backup_command, restore_command, rotate_keys_command]
