@@ -20,7 +20,7 @@ from werkzeug.datastructures import FileStorage
 
 import forms
 import pda_renderer
-from lowcode import audit, clock, publishing, scoping
+from lowcode import audit, clock, personal, publishing, scoping
 from lowcode.definitions import Pack, form_ui
 from lowcode.extensions import db
 from lowcode.models import Attachment, FormDraft, FormSubmission
@@ -80,7 +80,7 @@ def render_pda(pack: Pack, key: str, data: Any, errors: forms.Errors | None = No
 
 def render_summary(pack: Pack, key: str, data: Any) -> Markup:
     form = form_for(pack, key)
-    return forms.render_summary(form, data, attachment_views(form, data))
+    return forms.render_summary(form, personal.mask_form(form, data), attachment_views(form, data))
 
 
 def attachment_views(form: forms.Form, data: Any) -> dict[str, forms.AttachmentView]:
@@ -114,7 +114,8 @@ def submit(pack_code: str, key: str, data: Any, business_key: str, user) -> tupl
     if errors:
         return None, errors
     submission = FormSubmission(
-        pack_code=pack_code, form_key=key, form_title=form.title, business_key=business_key, data=data,
+        pack_code=pack_code, form_key=key, form_title=form.title, business_key=business_key,
+        data=personal.protect_form(form, data),
         release_id=publishing.current_releases()[pack_code].id, submitted_by_id=user.id, submitted_at=clock.now(),
         dept_path=scoping.prefix_for(user))
     db.session.add(submission)
@@ -148,12 +149,18 @@ def find_draft(pack_code: str, key: str, business_key: str, user) -> FormDraft |
         FormDraft.business_key == business_key).execution_options(unscoped=True))
 
 
+def draft_answers(pack: Pack, key: str, draft: FormDraft) -> Any:
+    """A draft's answers in clear, to resume it: only its owner ever gets here (find_draft)."""
+    return personal.reveal_form(form_for(pack, key), draft.data)
+
+
 def save_draft(pack_code: str, key: str, business_key: str, data: Any, user) -> FormDraft:
     """Keep partial answers, unvalidated, for the same user to resume on the web or the PDA."""
     draft = find_draft(pack_code, key, business_key, user) or FormDraft(
         owner_id=user.id, pack_code=pack_code, form_key=key, business_key=business_key)
-    draft.form_title = form_for(current_pack(pack_code), key).title
-    draft.data, draft.saved_at, draft.dept_path = data, clock.now(), scoping.prefix_for(user)
+    form = form_for(current_pack(pack_code), key)
+    draft.form_title = form.title
+    draft.data, draft.saved_at, draft.dept_path = personal.protect_form(form, data), clock.now(), scoping.prefix_for(user)
     db.session.add(draft)
     db.session.flush()
     audit.record("save_draft", "FormDraft", draft.id, f"保存表单草稿「{draft.form_title}」{_about(business_key)}",

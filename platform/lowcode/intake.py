@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import insert, select
 
-from lowcode import audit, clock, personal, publishing
+from lowcode import audit, clock, form_service, personal, publishing
 from lowcode.extensions import db
 from lowcode.flow import actions, records
 from lowcode.models import ApiClient, Clue, Department, InboundWarning
@@ -205,7 +205,8 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> Clue:
     department = owners["city"] if owner_rule == "city" else owners.get(str(item["district_code"]), owners["city"])
     clue = actions.new_clue(warning_type=item["type"], title=f"{warning['name']}：{subject.get('name') or subject['id']}",
                             department=department, source=warning["source"],
-                            subject={**subject, "id": merge_key[1]}, payload=item["payload"])
+                            subject={**subject, "id": merge_key[1]},
+                            payload=personal.protect_form(form_service.form_for(pack, warning["payload_form"]), item["payload"]))
     chunk.new.append(clue)
     if merging:
         chunk.by_subject[merge_key] = clue

@@ -141,3 +141,46 @@ def install(model) -> None:
                        ("before_update", _before_update)):
         if not event.contains(model, name, hook):
             event.listen(model, name, hook)
+
+
+# --- personal fields of forms (x-personal): tokens inside the stored JSON ------------------------
+# A value inside a JSON document is bound to its field (the path without row indices), not to
+# its row: the readers of a document (summaries, clue pages) know the form, not where it is kept.
+
+FORM_TABLE, FORM_COLUMN = "form_data", "personal"
+_FORMAT_KINDS = {"mobile": "mobile", "id-card": "id_number"}
+
+
+def _form_context(path: str) -> bytes:
+    field_path = ".".join(part for part in path.split(".") if not part.isdigit())
+    return fields.field_context(FORM_TABLE, FORM_COLUMN, field_path or "-")
+
+
+def _is_token(value: str) -> bool:
+    try:
+        fields.token_key_id(value)
+    except fields.MalformedToken:
+        return False
+    return True
+
+
+def _plain(path: str, value: str) -> str:
+    return fields.decrypt_field(keyring.keyring(), value, _form_context(path)) if _is_token(value) else value
+
+
+def protect_form(form, data):
+    """The data with every x-personal value encrypted (values already encrypted stay as they are)."""
+    ring = keyring.keyring()
+    return form.map_personal(data, lambda _field, path, value: value if _is_token(value)
+                             else fields.encrypt_field(ring, value, _form_context(path)))
+
+
+def reveal_form(form, data):
+    """The data with every x-personal value in clear: only for a permitted, audited reveal."""
+    return form.map_personal(data, lambda _field, path, value: _plain(path, value))
+
+
+def mask_form(form, data):
+    """The data as shown by default: every x-personal value masked by its format."""
+    return form.map_personal(data, lambda field, path, value: mask(_FORMAT_KINDS.get(field.format, "name"),
+                                                                   _plain(path, value)))

@@ -103,7 +103,7 @@ class FormsView(BaseView):
         draft = None
         if data is None:
             draft = form_service.find_draft(pack_code, key, business_key, g.user)
-            data = draft.data if draft else form_service.form_for(pack, key).defaults()
+            data = form_service.draft_answers(pack, key, draft) if draft else form_service.form_for(pack, key).defaults()
         body = page.render(pack, key, data, errors)
         return self.render_template(
             page.template, body=body, form=form_service.form_for(pack, key), pack_code=pack_code, key=key,

@@ -1,0 +1,78 @@
+"""x-personal: a definition marks form fields as personal; their values are stored as SM4-GCM
+tokens (clue payloads, form submissions, drafts) and shown masked by default."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+import forms
+from lowcode import form_service, personal, publishing
+from lowcode.extensions import db
+from lowcode.models import Clue
+from tests.test_forms_engine import DEFINITIONS, form_of, make, problems
+from tests.test_intake import api_key, post, warning  # noqa: F401  (api_key is a fixture)
+
+PAYLOAD = "forms/payloads/red_label_rider"
+ID_CARD = "11010519491231002X"
+
+
+def test_the_marker_is_part_of_the_subset_on_strings_only():
+    form = make(form_of(("id", {"type": "string", "title": "身份证号", "format": "id-card", "x-personal": True}),
+                        ("n", {"type": "integer", "title": "数量"})))
+    assert form.root.child["id"].personal and not form.root.child["n"].personal
+    assert ("form.json", "/properties/n/x-personal") in problems(
+        form_of(("n", {"type": "integer", "title": "数量", "x-personal": True})))
+
+
+def test_the_meta_schema_refuses_a_marker_that_is_not_a_boolean(tmp_path):
+    import shutil
+
+    from lowcode.definitions import load_tree
+
+    shutil.copytree(DEFINITIONS, tmp_path / "definitions")
+    defs = tmp_path / "definitions" / "nmv" / "forms" / "common" / "fields.defs.json"
+    defs.write_text(defs.read_text(encoding="utf-8").replace('"x-personal": true', '"x-personal": "是"', 1),
+                    encoding="utf-8")
+    errors = load_tree(tmp_path / "definitions").errors
+    assert any("fields.defs.json" in str(e) and "x-personal" in str(e) for e in errors)
+
+
+def test_the_nmv_rider_fields_are_marked(app):
+    with app.app_context():
+        form = form_service.form_for(publishing.current_tree().packs["nmv"], PAYLOAD)
+    rider = form.root.child["rider"]
+    assert rider.child["name"].personal and rider.child["id_card"].personal and rider.child["mobile"].personal
+    assert not rider.child["plate_number"].personal
+
+
+def test_a_clue_payload_keeps_personal_values_encrypted_and_shows_them_masked(client, app, api_key):
+    item = warning(app, "PF-0001", warning_type="RED_LABEL_RIDER", subject_id="RIDER-PF-1")
+    item["payload"]["rider"].update(name="张三丰", id_card=ID_CARD, mobile="13812345678")
+    answer = post(client, api_key, item).get_json()["items"][0]
+    assert answer["status"] == "accepted", answer
+    with app.test_request_context():
+        clue = db.session.get(Clue, answer["clue_id"])
+        stored = json.dumps(clue.payload, ensure_ascii=False)
+        assert ID_CARD not in stored and "13812345678" not in stored and "张三丰" not in stored
+        pack = publishing.current_tree().packs["nmv"]
+        form = form_service.form_for(pack, PAYLOAD)
+        masked = personal.mask_form(form, clue.payload)["rider"]
+        assert masked["id_card"] == "110***********002X" and masked["mobile"] == "138****5678"
+        assert masked["name"] == "张**"
+        assert personal.reveal_form(form, clue.payload)["rider"]["id_card"] == ID_CARD
+        html = str(forms.render_summary(form, personal.mask_form(form, clue.payload)))
+        assert "110***********002X" in html and ID_CARD not in html
+
+
+def test_a_token_moved_to_another_field_does_not_decrypt(app):
+    with app.app_context():
+        form = form_service.form_for(publishing.current_tree().packs["nmv"], PAYLOAD)
+        protected = personal.protect_form(form, {"rider": {"name": "李四", "id_card": ID_CARD}})
+        swapped = {"rider": {"name": protected["rider"]["id_card"], "id_card": protected["rider"]["name"]}}
+        from lowcode.crypto.errors import DecryptionError
+
+        with pytest.raises(DecryptionError):
+            personal.reveal_form(form, swapped)
+        assert personal.protect_form(form, protected) == protected  # encrypting twice changes nothing
