@@ -5,17 +5,29 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
 
 import forms
 from lowcode import form_service, personal, publishing
 from lowcode.extensions import db
 from lowcode.models import Clue
 from tests.test_forms_engine import DEFINITIONS, form_of, make, problems
-from tests.test_intake import api_key, post, warning  # noqa: F401  (api_key is a fixture)
+from tests.test_intake import post, warning
 
 PAYLOAD = "forms/payloads/red_label_rider"
 ID_CARD = "11010519491231002X"
+
+
+@pytest.fixture(scope="module")
+def api_key(app):
+    from lowcode import clock, intake
+    from lowcode.models import ApiClient
+
+    with app.app_context():
+        peer = ApiClient(code="personal-forms-peer", name="个人信息测试系统", created_at=clock.now())
+        key = intake.issue_key(peer)
+        db.session.add(peer)
+        db.session.commit()
+    return key
 
 
 def test_the_marker_is_part_of_the_subset_on_strings_only():
