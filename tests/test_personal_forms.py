@@ -7,6 +7,7 @@ import json
 import pytest
 
 import forms
+from sqlalchemy import select
 from lowcode import form_service, personal, publishing
 from lowcode.extensions import db
 from lowcode.models import Clue
@@ -88,3 +89,36 @@ def test_a_token_moved_to_another_field_does_not_decrypt(app):
         with pytest.raises(DecryptionError):
             personal.reveal_form(form, swapped)
         assert personal.protect_form(form, protected) == protected  # encrypting twice changes nothing
+
+
+def test_a_submission_page_masks_and_reveals_only_with_permission(app, client, db_session):
+    from lowcode.models import AuditEvent, FormSubmission, Officer
+    from tests.conftest import csrf_token, web_login
+    from tests.form_samples import sample
+
+    with app.test_request_context():
+        pack = publishing.current_tree().packs["nmv"]
+        data = sample(pack, PAYLOAD)
+        data["rider"].update(name="王小明", id_card=ID_CARD, mobile="13812345678")
+        data.pop("attachments", None)
+        user = db.session.scalar(select(Officer).where(Officer.username == "yanpan"))
+        submission, errors = form_service.submit("nmv", PAYLOAD, data, "PF-SUB-1", user)
+        assert not errors, errors
+        submission_id = submission.id
+        stored = json.dumps(db.session.get(FormSubmission, submission_id).data, ensure_ascii=False)
+        assert ID_CARD not in stored and "13812345678" not in stored
+    web_login(client, "yanpan")
+    page = client.get(f"/form-submissions/{submission_id}").get_data(as_text=True)
+    assert "110***********002X" in page and ID_CARD not in page and "显示完整个人信息" in page
+    token = csrf_token(page)
+    revealed = client.post(f"/form-submissions/{submission_id}/reveal", data={"csrf_token": token})
+    assert revealed.status_code == 200 and ID_CARD in revealed.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "reveal_personal",
+                                                      AuditEvent.object_id == str(submission_id)))
+    client.get("/logout/")
+    web_login(client, "zd_xuhui")  # without the permission (and outside the scope)
+    page = client.get(f"/form-submissions/{submission_id}")
+    assert page.status_code in (403, 404) or "显示完整个人信息" not in page.get_data(as_text=True)
+    refused = client.post(f"/form-submissions/{submission_id}/reveal", data={"csrf_token": token})
+    assert refused.status_code in (302, 403, 404) and ID_CARD not in refused.get_data(as_text=True)

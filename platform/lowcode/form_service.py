@@ -78,9 +78,11 @@ def render_pda(pack: Pack, key: str, data: Any, errors: forms.Errors | None = No
     return pda_renderer.render_pda(form, data, errors, attachment_views(form, data))
 
 
-def render_summary(pack: Pack, key: str, data: Any) -> Markup:
+def render_summary(pack: Pack, key: str, data: Any, revealed: bool = False) -> Markup:
+    """Personal fields masked, or in full when `revealed` (the caller checked the permission and audits)."""
     form = form_for(pack, key)
-    return forms.render_summary(form, personal.mask_form(form, data), attachment_views(form, data))
+    shown = personal.reveal_form(form, data) if revealed else personal.mask_form(form, data)
+    return forms.render_summary(form, shown, attachment_views(form, data))
 
 
 def attachment_views(form: forms.Form, data: Any) -> dict[str, forms.AttachmentView]:
