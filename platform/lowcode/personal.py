@@ -165,7 +165,10 @@ def _is_token(value: str) -> bool:
 
 
 def _plain(path: str, value: str) -> str:
-    return fields.decrypt_field(keyring.keyring(), value, _form_context(path)) if _is_token(value) else value
+    try:
+        return fields.decrypt_field(keyring.keyring(), value, _form_context(path))
+    except fields.MalformedToken:  # stored before the field was marked personal: still clear
+        return value
 
 
 def protect_form(form, data):
