@@ -23,14 +23,19 @@ def verify_audit_command(checkpoint: bool) -> None:
     click.echo("审计日志完整：链与检查点全部校验通过。" + (f"已在第 {head} 条签检查点。" if head else ""))
 
 
-def _locations():
+def _backup_step(step: str, path: str, refused_prefix: str = "") -> dict:
+    """Run backup.backup or backup.restore on the application's database, storage and keys."""
     from pathlib import Path
 
     from flask import current_app
 
-    from lowcode import keyring
+    from lowcode import backup, keyring
 
-    return current_app.config["SQLALCHEMY_DATABASE_URI"], Path(current_app.config["STORAGE_PATH"]), keyring.keyring()
+    try:
+        return getattr(backup, step)(current_app.config["SQLALCHEMY_DATABASE_URI"],
+                                     Path(current_app.config["STORAGE_PATH"]), path, keyring.keyring())
+    except backup.BackupRefused as refused:
+        raise click.ClickException(f"{refused_prefix}{refused}")
 
 
 @click.command("backup")
@@ -38,13 +43,7 @@ def _locations():
 @with_appcontext
 def backup_command(path: str) -> None:
     """备份数据库全部表与附件到目录 PATH，并生成 SM3 清单。"""
-    from lowcode import backup
-
-    url, storage, ring = _locations()
-    try:
-        manifest = backup.backup(url, storage, path, ring)
-    except backup.BackupRefused as refused:
-        raise click.ClickException(str(refused))
+    manifest = _backup_step("backup", path)
     rows = sum(t["rows"] for t in manifest["tables"].values())
     click.echo(f"已备份 {len(manifest['tables'])} 张表 {rows} 行、附件 {len(manifest['files'])} 个到 {path}。")
 
@@ -54,13 +53,7 @@ def backup_command(path: str) -> None:
 @with_appcontext
 def restore_command(path: str) -> None:
     """校验备份 PATH 的清单与全部 SM3 后，恢复到空数据库与附件目录。"""
-    from lowcode import backup
-
-    url, storage, ring = _locations()
-    try:
-        manifest = backup.restore(url, storage, path, ring)
-    except backup.BackupRefused as refused:
-        raise click.ClickException(f"拒绝恢复：{refused}")
+    manifest = _backup_step("restore", path, "拒绝恢复：")
     click.echo(f"已从 {path} 恢复 {len(manifest['tables'])} 张表、附件 {len(manifest['files'])} 个。")
 
 
