@@ -56,10 +56,34 @@ def test_an_interrupted_rotation_continues_where_it_stopped(app):
 
         keys.rotate_master_key(app.config["INSTANCE_PATH"])
         keyring.reset()
-        [spec] = [s for s in rotation.encrypted_columns() if s.table.name == "ab_user"]
+        [spec] = [c for c in rotation.encrypted_columns() if c.table.name == "ab_user"]
         assert rotation.rotate_column(spec, batch=1, max_batches=1) == 1  # interrupted after one batch
         current = keyring.keyring().current_id
         stale = [t for t in tokens("ab_user", "mobile") if not t.startswith(f"v1.{current}.")]
         assert stale
         assert rotation.rotate_column(spec, batch=2) == len(stale)
         assert rotation.rotate_column(spec) == 0  # nothing left: running again is harmless
+
+
+def test_personal_values_inside_documents_are_re_encrypted(app):
+    from lowcode import form_service, publishing
+    from lowcode.crypto import keys
+    from lowcode.models import FormDraft
+
+    with app.test_request_context():
+        form = form_service.form_for(publishing.current_tree().packs["nmv"], "forms/payloads/red_label_rider")
+        officer = db.session.scalar(select(Officer).where(Officer.username == "pda_minhang"))
+        draft = FormDraft(owner_id=officer.id, pack_code="nmv", form_key="forms/payloads/red_label_rider",
+                          business_key="ROT-DOC", form_title="t", saved_at=intake.clock.now(), dept_path="/",
+                          data=personal.protect_form(form, {"rider": {"name": "赵六", "id_card": "11010519491231002X"}}))
+        db.session.add(draft)
+        db.session.commit()
+        keys.rotate_master_key(app.config["INSTANCE_PATH"])
+        keyring.reset()
+        counts = rotation.rotate_all(batch=2)
+        assert counts["form_draft.data"] >= 1
+        db.session.expire_all()
+        data = db.session.get(FormDraft, draft.id).data
+        assert data["rider"]["id_card"].startswith(f"v1.{keyring.keyring().current_id}.")
+        assert personal.reveal_form(form, data)["rider"] == {"name": "赵六", "id_card": "11010519491231002X"}
+        assert rotation.rotate_all()["form_draft.data"] == 0

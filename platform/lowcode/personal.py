@@ -187,3 +187,19 @@ def mask_form(form, data):
     """The data as shown by default: every x-personal value masked by its format."""
     return form.map_personal(data, lambda field, path, value: mask(_FORMAT_KINDS.get(field.format, "name"),
                                                                    _plain(path, value)))
+
+
+def reencrypt_document(data, path: str = ""):
+    """(data with every field token under the current key, whether anything changed).
+
+    Needs no form: a token's associated data is its own path in the document.
+    """
+    if isinstance(data, dict):
+        pairs = [(name, reencrypt_document(value, f"{path}.{name}" if path else name)) for name, value in data.items()]
+        return {name: new for name, (new, _) in pairs}, any(changed for _, (_, changed) in pairs)
+    if isinstance(data, list):
+        items = [reencrypt_document(value, f"{path}.{i}" if path else str(i)) for i, value in enumerate(data)]
+        return [new for new, _ in items], any(changed for _, changed in items)
+    if isinstance(data, str) and _is_token(data) and fields.needs_reencryption(keyring.keyring(), data):
+        return fields.reencrypt_field(keyring.keyring(), data, _form_context(path)), True
+    return data, False

@@ -1,6 +1,7 @@
-"""Key rotation: re-encrypt every encrypted column and rebuild every blind index under the
-current master key, in batches, resumably (a row already under the current key is skipped, so
-an interrupted run simply continues), with an audit record per batch.
+"""Key rotation: re-encrypt every encrypted column (and the personal values inside JSON
+documents) and rebuild every blind index under the current master key, in batches, resumably (a
+value already under the current key is left alone, so an interrupted run simply continues), with
+an audit record per batch.
 
 The audit chain is not rewritten: each mac names its key, and old keys stay in the ring.
 """
@@ -76,5 +77,36 @@ def rotate_column(spec: EncryptedColumn, *, batch: int = BATCH, max_batches: Opt
     return done
 
 
+def document_columns() -> list:
+    """JSON columns whose x-personal values are field tokens inside the document."""
+    from lowcode.models import Clue, FormDraft, FormSubmission
+
+    return [Clue.__table__.c.payload, FormSubmission.__table__.c.data, FormDraft.__table__.c.data]
+
+
+def rotate_documents(column, *, batch: int = BATCH) -> int:
+    """Re-encrypt the tokens inside one JSON column; every row is read, only changed rows written."""
+    table, last, done = column.table, 0, 0
+    while True:
+        rows = db.session.execute(select(table.c.id, column).where(table.c.id > last).order_by(table.c.id)
+                                  .limit(batch).execution_options(unscoped=True)).all()
+        if not rows:
+            return done
+        changed = 0
+        for row_id, document in rows:
+            new, was_changed = personal.reencrypt_document(document)
+            if was_changed:
+                db.session.execute(update(table).where(table.c.id == row_id).values({column.name: new}))
+                changed += 1
+        if changed:
+            audit.record("rotate_keys", table.name, None,
+                         f"按主密钥 {keyring.keyring().current_id} 重新加密 {table.name}.{column.name} 中的个人信息："
+                         f"{changed} 行（id {rows[0].id}–{rows[-1].id}）")
+        db.session.commit()
+        last, done = rows[-1].id, done + changed
+
+
 def rotate_all(*, batch: int = BATCH) -> dict[str, int]:
-    return {f"{spec.table.name}.{spec.column}": rotate_column(spec, batch=batch) for spec in encrypted_columns()}
+    counts = {f"{spec.table.name}.{spec.column}": rotate_column(spec, batch=batch) for spec in encrypted_columns()}
+    counts.update({f"{c.table.name}.{c.name}": rotate_documents(c, batch=batch) for c in document_columns()})
+    return counts
