@@ -79,6 +79,21 @@ def test_a_clue_payload_keeps_personal_values_encrypted_and_shows_them_masked(cl
         assert "110***********002X" in html and ID_CARD not in html
 
 
+def test_clues_are_found_by_subject_id_number_and_mobile_within_scope(client, app, api_key, api):
+    item = warning(app, "PF-0002", warning_type="RED_LABEL_RIDER", subject_id="RIDER-PF-2")
+    item["payload"]["rider"].update(name="钱七", id_card="310101199001011234", mobile="13911112222")
+    clue_id = post(client, api_key, item).get_json()["items"][0]["clue_id"]
+    for query in ({"id_number": "310101199001011234"}, {"id_number": " 310101199001011234 "},
+                  {"mobile": "+86 139 1111 2222"}):
+        found = api("yanpan").get("/api/v1/clue-search/", query_string=query).get_json()["result"]
+        assert [c["id"] for c in found] == [clue_id], query
+    assert api("yanpan").get("/api/v1/clue-search/", query_string={"id_number": "11010519491231002X"}) \
+        .get_json()["result"] != [clue_id]
+    assert api("zd_minhang").get("/api/v1/clue-search/", query_string={"id_number": "310101199001011234"}) \
+        .get_json()["result"] == []  # another district's clue stays invisible
+    assert api("yanpan").get("/api/v1/clue-search/").status_code == 400
+
+
 def test_a_token_moved_to_another_field_does_not_decrypt(app):
     with app.app_context():
         form = form_service.form_for(publishing.current_tree().packs["nmv"], PAYLOAD)

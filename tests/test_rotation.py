@@ -87,3 +87,7 @@ def test_personal_values_inside_documents_are_re_encrypted(app):
         assert data["rider"]["id_card"].startswith(f"v1.{keyring.keyring().current_id}.")
         assert personal.reveal_form(form, data)["rider"] == {"name": "赵六", "id_card": "11010519491231002X"}
         assert rotation.rotate_all()["form_draft.data"] == 0
+        from lowcode.models import PersonalIndex
+
+        current = keyring.keyring().current_id
+        assert all(i.startswith(f"{current}.") for i in db.session.scalars(select(PersonalIndex.value_index)))

@@ -203,3 +203,41 @@ def reencrypt_document(data, path: str = ""):
     if isinstance(data, str) and _is_token(data) and fields.needs_reencryption(keyring.keyring(), data):
         return fields.reencrypt_field(keyring.keyring(), data, _form_context(path)), True
     return data, False
+
+
+# --- exact search in documents: blind indexes of their id-card and mobile values -----------------
+
+SEARCHABLE = {"id-card": "id_number", "mobile": "mobile"}
+
+
+def document_index_rows(object_type: str, object_id: int, form, data) -> list[dict]:
+    """PersonalIndex rows for the searchable personal values of a document (tokens or clear)."""
+    rows = []
+
+    def collect(field, path, value):
+        kind = SEARCHABLE.get(field.format)
+        if kind:
+            rows.append({"object_type": object_type, "object_id": object_id, "field": path, "kind": kind,
+                         "value_index": blind_index(FORM_TABLE, kind, kind, _plain(path, value))})
+        return value
+
+    form.map_personal(data, collect)
+    return rows
+
+
+def find_documents(object_type: str, kind: str, value: str):
+    """A select of the ids of documents holding this value (any spelling) in a field of this kind."""
+    from sqlalchemy import select
+
+    from lowcode.models import PersonalIndex
+
+    return select(PersonalIndex.object_id).where(
+        PersonalIndex.object_type == object_type, PersonalIndex.kind == kind,
+        PersonalIndex.value_index.in_(index_candidates(FORM_TABLE, kind, kind, value)))
+
+
+def document_value(data, path: str):
+    """The clear value at a data path of a document (for rebuilding its index)."""
+    for part in path.split("."):
+        data = data[int(part)] if isinstance(data, list) else data[part]
+    return _plain(path, data)

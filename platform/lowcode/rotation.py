@@ -106,7 +106,30 @@ def rotate_documents(column, *, batch: int = BATCH) -> int:
         last, done = rows[-1].id, done + changed
 
 
+def rebuild_document_indexes(*, batch: int = BATCH) -> int:
+    """Recompute the blind indexes of personal values in documents that are not under the current key."""
+    from lowcode.models import Clue, PersonalIndex
+
+    documents = {"Clue": Clue.__table__.c.payload}
+    current, done = keyring.keyring().current_id, 0
+    while True:
+        rows = db.session.scalars(select(PersonalIndex).where(~PersonalIndex.value_index.startswith(f"{current}."))
+                                  .order_by(PersonalIndex.id).limit(batch)).all()
+        if not rows:
+            return done
+        for row in rows:
+            column = documents[row.object_type]
+            data = db.session.execute(select(column).where(column.table.c.id == row.object_id)).scalar()
+            row.value_index = personal.blind_index(personal.FORM_TABLE, row.kind, row.kind,
+                                                   personal.document_value(data, row.field))
+        audit.record("rotate_keys", "personal_index", None,
+                     f"按主密钥 {current} 重建个人信息盲索引：{len(rows)} 行（id {rows[0].id}–{rows[-1].id}）")
+        db.session.commit()
+        done += len(rows)
+
+
 def rotate_all(*, batch: int = BATCH) -> dict[str, int]:
     counts = {f"{spec.table.name}.{spec.column}": rotate_column(spec, batch=batch) for spec in encrypted_columns()}
     counts.update({f"{c.table.name}.{c.name}": rotate_documents(c, batch=batch) for c in document_columns()})
+    counts["personal_index.value_index"] = rebuild_document_indexes(batch=batch)
     return counts

@@ -6,6 +6,7 @@ from lowcode.models.department import Department
 from lowcode.models.forms import Attachment, FormDraft, FormSubmission
 from lowcode.models.intake import ApiClient, InboundWarning, RequestNonce
 from lowcode.models.officer import Officer
+from lowcode.models.personal_index import PersonalIndex
 from lowcode.models.workflow import ProcessInstance, TimerRow, WorkItem
 
-__all__ = ["Attachment", "FormDraft", "FormSubmission", "ApiClient", "InboundWarning", "RequestNonce", "AuditEvent", "AuditChainHead", "AuditCheckpoint", "Clue", "Dispatch", "Supervision", "Task", "ProcessInstance", "TimerRow", "WorkItem", "DefinitionFile", "DefinitionRelease", "Department", "Officer"]
+__all__ = ["Attachment", "FormDraft", "FormSubmission", "ApiClient", "InboundWarning", "RequestNonce", "AuditEvent", "AuditChainHead", "AuditCheckpoint", "Clue", "Dispatch", "Supervision", "Task", "ProcessInstance", "TimerRow", "WorkItem", "DefinitionFile", "DefinitionRelease", "Department", "Officer", "PersonalIndex"]

@@ -24,6 +24,7 @@ def register() -> None:
     from lowcode.views.forms import FormsView
     from lowcode.views.intake import ApiClientView, InboundWarningView, WarningsApi
     from lowcode.views.officers import OfficerApi
+    from lowcode.views.personal_search import ClueSearchApi
     from lowcode.views.workflow import IncidentsView, WorkflowApi
 
     add_page(DepartmentView, "Departments", "组织机构", "System", "系统管理", "fa-sitemap")
@@ -33,5 +34,5 @@ def register() -> None:
     add_page(ApiClientView, "ApiClients", "接入系统", "Intake", "预警接收", "fa-plug")
     add_page(InboundWarningView, "InboundWarnings", "接收记录", "Intake", "预警接收", "fa-inbox")
     add_page(FormsView, "Forms", "全部表单", "Forms", "表单", "fa-edit")
-    for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi):
+    for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi, ClueSearchApi):
         appbuilder.add_api(api)

@@ -1,4 +1,4 @@
-"""security: audit hash chain and checkpoints, SM2 request signatures, signed releases, encrypted mobile
+"""security: audit hash chain and checkpoints, SM2 request signatures, signed releases, encrypted mobile, personal index
 
 Revision ID: 0006
 Revises: 0005
@@ -54,6 +54,18 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('manifest', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('signature', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('signer_id', sa.String(length=64), nullable=True))
+    op.create_table('personal_index',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('object_type', sa.String(length=40), nullable=False),
+    sa.Column('object_id', sa.Integer(), nullable=False),
+    sa.Column('field', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('value_index', sa.String(length=48), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('personal_index', schema=None) as batch_op:
+        batch_op.create_index('ix_personal_index_object', ['object_type', 'object_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_personal_index_value_index'), ['value_index'], unique=False)
     with op.batch_alter_table('ab_user', schema=None) as batch_op:
         batch_op.alter_column('mobile', existing_type=sa.String(length=64), type_=sa.String(length=128),
                               existing_nullable=True)
@@ -67,6 +79,7 @@ def downgrade() -> None:
         batch_op.drop_column('mobile_index')
         batch_op.alter_column('mobile', existing_type=sa.String(length=128), type_=sa.String(length=64),
                               existing_nullable=True)
+    op.drop_table('personal_index')
     with op.batch_alter_table('definition_release', schema=None) as batch_op:
         batch_op.drop_column('signer_id')
         batch_op.drop_column('signature')
