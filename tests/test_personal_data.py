@@ -127,3 +127,40 @@ def test_inbound_items_are_kept_verbatim_but_encrypted(app, client, db_session):
             with pytest.raises(DecryptionError):
                 intake.raw_text(db.session.get(InboundWarning, row.id))
             db.session.rollback()
+
+
+def test_the_officer_pages_add_and_edit_a_mobile_encrypted(app, client, db_session):
+    from sqlalchemy import select as select_
+
+    from lowcode.models import Department
+    from tests.conftest import csrf_token
+
+    web_login(client, "admin")
+    department = db_session.scalar(select_(Department).where(Department.depth == 1))
+    role_id = db_session.execute(text("SELECT id FROM ab_role WHERE name = '大队民警'")).scalar()
+    page = client.get("/users/add").get_data(as_text=True)
+    response = client.post("/users/add", data={
+        "csrf_token": csrf_token(page), "last_name": "加", "first_name": "密", "username": "crypto_add",
+        "police_no": "990001", "mobile": "13655556666", "department": str(department.id), "active": "y",
+        "email": "crypto_add@example.cn", "roles": [str(role_id)], "password": "Abcd@12345",
+        "conf_password": "Abcd@12345"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    db_session.expire_all()
+    officer = db_session.scalar(select_(Officer).where(Officer.username == "crypto_add"))
+    assert stored_column(officer.id).startswith("v1.") and officer.mobile == "136****6666"
+    edit = client.get(f"/users/edit/{officer.id}").get_data(as_text=True)
+    assert "136****6666" in edit and "13655556666" not in edit
+    fields_ = {"csrf_token": csrf_token(edit), "last_name": "加", "first_name": "密", "username": "crypto_add",
+               "police_no": "990001", "department": str(department.id), "active": "y",
+               "email": "crypto_add@example.cn", "roles": [str(role_id)]}
+    assert client.post(f"/users/edit/{officer.id}", data={**fields_, "mobile": "136****6666"}).status_code == 302
+    db_session.expire_all()
+    assert personal.reveal(db_session.get(Officer, officer.id), "mobile") == "13655556666"
+    assert client.post(f"/users/edit/{officer.id}", data={**fields_, "mobile": "13700007777"}).status_code == 302
+    db_session.expire_all()
+    assert personal.reveal(db_session.get(Officer, officer.id), "mobile") == "13700007777"
+    bad = client.post(f"/users/edit/{officer.id}", data={**fields_, "mobile": "12345"})
+    assert "请填写有效的 11 位手机号" in bad.get_data(as_text=True)
+    update_event = db_session.scalars(select_(AuditEvent).where(AuditEvent.object_id == str(officer.id),
+                                                                AuditEvent.action == "update")).all()[-1]
+    assert update_event.before["mobile"] == "136****6666" and update_event.after["mobile"] == "137****7777"
