@@ -74,6 +74,8 @@ def test_a_clue_payload_keeps_personal_values_encrypted_and_shows_them_masked(cl
         masked = personal.mask_form(form, clue.payload)["rider"]
         assert masked["id_card"] == "110***********002X" and masked["mobile"] == "138****5678"
         assert masked["name"] == "张**"
+        assert "RIDER-PF-1" not in json.dumps(clue.subject) and "RIDER-PF-1" not in clue.subject_key
+        assert clue.title.endswith("：" + personal.mask("name", item["subject"]["name"]))
         assert personal.reveal_form(form, clue.payload)["rider"]["id_card"] == ID_CARD
         html = str(forms.render_summary(form, personal.mask_form(form, clue.payload)))
         assert "110***********002X" in html and ID_CARD not in html
@@ -137,3 +139,10 @@ def test_a_submission_page_masks_and_reveals_only_with_permission(app, client, d
     assert page.status_code in (403, 404) or "显示完整个人信息" not in page.get_data(as_text=True)
     refused = client.post(f"/form-submissions/{submission_id}/reveal", data={"csrf_token": token})
     assert refused.status_code in (302, 403, 404) and ID_CARD not in refused.get_data(as_text=True)
+
+
+def test_warnings_about_one_personal_subject_still_merge(client, app, api_key):
+    first, second = (warning(app, f"PF-M{n}", warning_type="RED_LABEL_RIDER", subject_id="RIDER-PF-MERGE")
+                     for n in (1, 2))
+    clue_ids = {post(client, api_key, item).get_json()["items"][0]["clue_id"] for item in (first, second)}
+    assert len(clue_ids) == 1  # merged by the subject's blind index, never compared in clear

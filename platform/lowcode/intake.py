@@ -202,10 +202,12 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> Clue:
     subject = item["subject"]
     merging = generation["mode"] == "merge_by_subject"
     merge_key = (item["type"], str(subject["id"]))
+    person = warning.get("subject_personal", False)  # its id and name never stored in clear
     if merging:
         since = clock.now() - dt.timedelta(hours=generation["window_hours"])
+        keys = personal.subject_keys(merge_key[1]) if person else [merge_key[1]]
         existing = chunk.by_subject.get(merge_key) or db.session.scalar(
-            select(Clue).where(Clue.warning_type == item["type"], Clue.subject_key == merge_key[1],
+            select(Clue).where(Clue.warning_type == item["type"], Clue.subject_key.in_(keys),
                                Clue.created_at >= since).order_by(Clue.id.desc()).limit(1)
             .execution_options(unscoped=True))
         if existing is not None:
@@ -213,10 +215,14 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> Clue:
     binding = pack.process_bindings[warning["process_binding"]].content
     owner_rule = binding["clue_owner"][warning["source"]]
     department = owners["city"] if owner_rule == "city" else owners.get(str(item["district_code"]), owners["city"])
-    clue = actions.new_clue(warning_type=item["type"], title=f"{warning['name']}：{subject.get('name') or subject['id']}",
-                            department=department, source=warning["source"],
-                            subject={**subject, "id": merge_key[1]},
+    subject, label = {**subject, "id": merge_key[1]}, subject.get("name") or subject["id"]
+    if person:
+        subject, subject_key, label = personal.protect_subject(subject)
+    clue = actions.new_clue(warning_type=item["type"], title=f"{warning['name']}：{label}",
+                            department=department, source=warning["source"], subject=subject,
                             payload=personal.protect_form(form_service.form_for(pack, warning["payload_form"]), item["payload"]))
+    if person:
+        clue.subject_key = subject_key
     chunk.new.append(clue)
     if merging:
         chunk.by_subject[merge_key] = clue

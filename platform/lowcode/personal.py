@@ -241,3 +241,21 @@ def document_value(data, path: str):
     for part in path.split("."):
         data = data[int(part)] if isinstance(data, list) else data[part]
     return _plain(path, data)
+
+
+# --- a warning's subject when it is a person (warning type "subject_personal") -------------------
+
+def subject_keys(subject_id: str) -> list[str]:
+    """What `Clue.subject_key` may hold for a personal subject id: its blind index under every key."""
+    return index_candidates(FORM_TABLE, "subject", "id_number", subject_id)
+
+
+def protect_subject(subject: dict) -> tuple[dict, str, str]:
+    """(the subject with id and name encrypted, its blind-index key, a masked label for titles)."""
+    ring = keyring.keyring()
+    stored = dict(subject)
+    for name in ("id", "name"):
+        if isinstance(subject.get(name), str) and subject[name]:
+            stored[name] = fields.encrypt_field(ring, subject[name], _form_context(f"subject.{name}"))
+    label = mask("name", subject["name"]) if subject.get("name") else mask("id_number", str(subject["id"]))
+    return stored, blind_index(FORM_TABLE, "subject", "id_number", str(subject["id"])), label
