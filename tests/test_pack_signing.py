@@ -73,3 +73,15 @@ def test_a_forged_manifest_is_refused(app):
         with pytest.raises(pack_signing.PackSignatureError, match="发布签名无效"):
             pack_signing.verify(release, files)
         db.session.rollback()
+
+
+def test_an_unsigned_earlier_release_is_signed_by_loading_the_same_files_again(app):
+    with app.app_context():
+        release = publishing.current_releases()["nmv"]
+        release.signature = release.manifest = None
+        db.session.commit()
+        assert publishing.publish_directory(Path(app.config["DEFINITIONS_PATH"])) == []
+        db.session.expire_all()
+        release = publishing.current_releases()["nmv"]
+        assert release.signature
+        pack_signing.verify(release, publishing.release_files(release))

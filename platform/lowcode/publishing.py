@@ -117,6 +117,9 @@ def publish(pack_code: str, files: PackFiles, *, source: str, note: str = "",
     current = current_releases().get(pack_code)
     digest = _release_hash(files)
     if current is not None and current.sha256 == digest:
+        if current.signature is None:  # published before releases were signed: sign the source's files
+            pack_signing.sign(current, files)
+            db.session.commit()
         return None
     author = audit.actor_name()
     release = DefinitionRelease(
