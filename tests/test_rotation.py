@@ -91,3 +91,17 @@ def test_personal_values_inside_documents_are_re_encrypted(app):
 
         current = keyring.keyring().current_id
         assert all(i.startswith(f"{current}.") for i in db.session.scalars(select(PersonalIndex.value_index)))
+
+
+def test_values_left_in_clear_from_before_encryption_are_encrypted(app):
+    with app.test_request_context():
+        officer_id = db.session.scalar(select(Officer.id).where(Officer.username == "zd_jinshan"))
+        db.session.execute(text("UPDATE ab_user SET mobile = '13600001234', mobile_index = NULL WHERE id = :i"),
+                           {"i": officer_id})
+        db.session.commit()
+        [spec] = [c for c in rotation.encrypted_columns() if c.table.name == "ab_user"]
+        rotation.rotate_column(spec)
+        stored = db.session.execute(text("SELECT mobile FROM ab_user WHERE id = :i"), {"i": officer_id}).scalar()
+        assert stored.startswith(f"v1.{keyring.keyring().current_id}.")
+        db.session.expire_all()
+        assert personal.reveal(db.session.get(Officer, officer_id), "mobile") == "13600001234"

@@ -1,7 +1,8 @@
 """Key rotation: re-encrypt every encrypted column (and the personal values inside JSON
 documents) and rebuild every blind index under the current master key, in batches, resumably (a
 value already under the current key is left alone, so an interrupted run simply continues), with
-an audit record per batch.
+an audit record per batch. Values still in clear (written before encryption existed) are
+encrypted on the way, so the same command also brings old data under encryption.
 
 The audit chain is not rewritten: each mac names its key, and old keys stay in the ring.
 """
@@ -62,8 +63,12 @@ def rotate_column(spec: EncryptedColumn, *, batch: int = BATCH, max_batches: Opt
             token = row._mapping[spec.column]
             values = {}
             if token is not None:
-                plaintext = fields.decrypt_field(ring, token, context)
-                values[spec.column] = fields.reencrypt_field(ring, token, context)
+                try:
+                    plaintext = fields.decrypt_field(ring, token, context)
+                except fields.MalformedToken:  # written in clear before encryption existed: encrypt it now
+                    plaintext = token
+                current = plaintext != token and fields.token_key_id(token) == ring.current_id
+                values[spec.column] = token if current else fields.encrypt_field(ring, plaintext, context)
                 if spec.index:
                     values[spec.index] = personal.blind_index(table.name, spec.column, spec.kind, plaintext)
             else:
