@@ -21,7 +21,7 @@ from .formats import FORMATS
 KEYWORDS = {
     "$schema", "$defs", "$ref", "type", "title", "description", "default", "readOnly", "format", "enum", "oneOf",
     "minimum", "maximum", "properties", "required", "if", "then", "else", "dependentRequired", "dependentSchemas",
-    "items", "uniqueItems", "minItems", "maxItems", "x-accept", "x-max-size-mb", "examples",
+    "items", "uniqueItems", "minItems", "maxItems", "x-accept", "x-max-size-mb", "examples", "x-personal",
 }
 TYPE_NAMES = {"object": "对象", "array": "数组", "string": "字符串", "number": "数字", "integer": "整数", "boolean": "布尔"}
 ONLY_FOR = {
@@ -29,7 +29,7 @@ ONLY_FOR = {
                     {"object"}),
     **dict.fromkeys(("items", "minItems", "maxItems", "uniqueItems"), {"array"}),
     **dict.fromkeys(("minimum", "maximum"), {"number", "integer"}),
-    **dict.fromkeys(("format", "x-accept", "x-max-size-mb"), {"string"}),
+    **dict.fromkeys(("format", "x-accept", "x-max-size-mb", "x-personal"), {"string"}),
     "examples": {"string", "number", "integer"},
     **dict.fromkeys(("enum", "oneOf"), {"string", "number", "integer"}),
 }
@@ -208,6 +208,7 @@ class _Compiler:
             "description": _text(node.get("description")), "help": _text(ui.get("ui:help")),
             "placeholder": _text(ui.get("ui:placeholder")), "read_only": node.get("readOnly") is True,
             "default": node.get("default"), "examples": self._examples(node, at),
+            "personal": node.get("x-personal") is True,
         }
         build = {"object": self._object, "array": self._array}.get(kind_type, self._scalar)
         built = build(node, at, ui, common)

@@ -92,6 +92,7 @@ class Field:
     accept: tuple[str, ...] = ()
     max_size_mb: float = 0
     read_only: bool = False
+    personal: bool = False      # x-personal: stored encrypted, shown masked (the application decides how)
     default: Any = None
     examples: tuple = ()        # sample values (JSON Schema `examples`) for demo and test data
     conditional: bool = False   # shown only while a fragment of its object that names it applies

@@ -3,7 +3,7 @@ to turn a post into checked data."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Callable
 
 from jsonschema import Draft202012Validator
 from referencing import Registry
@@ -62,6 +62,10 @@ class Form:
                 return None
         return field
 
+    def map_personal(self, data: Any, change: Callable[[Field, str, str], Any]) -> Any:
+        """A copy of `data` with every personal (x-personal) value replaced by change(field, path, value)."""
+        return _map_personal(self.root, data, "", change)
+
     def attachment_refs(self, data: Any) -> list[tuple[str, str]]:
         """(field path, attachment id) of every attachment the data refers to."""
         return list(_attachment_refs(self.root, data, ""))
@@ -90,6 +94,17 @@ def defaults_of(field: Field) -> Any:
         found = {child.name: defaults_of(child) for child in field.children}
         return {name: value for name, value in found.items() if value is not None}
     return field.default
+
+
+def _map_personal(field: Field, value: Any, path: str, change) -> Any:
+    if field.kind == "object" and isinstance(value, dict):
+        return {name: _map_personal(field.child[name], item, decoding.join(path, name), change)
+                if name in field.child else item for name, item in value.items()}
+    if field.kind == "group" and isinstance(value, list):
+        return [_map_personal(field.item, row, decoding.join(path, str(i)), change) for i, row in enumerate(value)]
+    if field.personal and isinstance(value, str) and value:
+        return change(field, path, value)
+    return value
 
 
 def _attachment_refs(field: Field, value: Any, path: str) -> Iterator[tuple[str, str]]:

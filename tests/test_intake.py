@@ -67,7 +67,7 @@ def test_a_warning_becomes_a_clue_with_its_process(client, app, api_key, db_sess
     items = eventually(work_items)
     assert [i.task_name for i in items] == ["Task_ClueReview"] and items[0].department_id == clue.department_id
     [row] = stored(db_session, "XH-0001")
-    assert json.loads(row.raw)["source_id"] == "XH-0001" and row.status == "accepted"
+    assert json.loads(intake.raw_text(row))["source_id"] == "XH-0001" and row.status == "accepted"
 
 
 def test_the_same_warning_twice_is_a_duplicate_of_the_same_clue(client, app, api_key):
@@ -89,7 +89,7 @@ def test_invalid_items_are_rejected_with_field_errors_and_kept(client, app, api_
     assert any(field.startswith("payload") for field in body["items"][2]["errors"])
     assert (body["accepted"], body["rejected"]) == (1, 3)
     [row] = stored(db_session, "XH-0005")
-    assert row.status == "rejected" and json.loads(row.raw)["payload"] == {"unexpected": 1}
+    assert row.status == "rejected" and json.loads(intake.raw_text(row))["payload"] == {"unexpected": 1}
 
 
 def test_warnings_about_one_subject_merge_within_the_window(client, app, api_key):

@@ -13,11 +13,10 @@ from decimal import Decimal
 from typing import Any, Optional
 
 from flask import g, has_app_context, has_request_context, request
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, attributes, scoped_session
 
-from lowcode import clock
-from lowcode.models.audit import AuditEvent
+from lowcode import audit_chain, clock
 from lowcode.models.mixins import AuditedMixin
 
 ACTION_LABELS = {
@@ -28,6 +27,7 @@ ACTION_LABELS = {
     "login_failed": "登录失败",
     "logout": "退出",
     "read_personal": "查看个人信息",
+    "reveal_personal": "查看完整个人信息",
     "load_definitions": "加载定义",
     "seed": "初始化数据",
     "publish": "发布定义",
@@ -85,7 +85,7 @@ def record(
     """
     row = _row(action, object_type, object_id, summary, before, after)
     if connection is not None:
-        connection.execute(insert(AuditEvent.__table__).values(**row))
+        audit_chain.append(connection, [row])
         return
     session = _default_session(session)
     if at_flush:
@@ -94,7 +94,7 @@ def record(
             session.begin()  # so that the end of this transaction, however it ends, drops the row
         session.info.setdefault(_HELD, []).append(row)
     else:
-        session.execute(insert(AuditEvent.__table__).values(**row))
+        audit_chain.append(session.connection(), [row])
 
 
 _HELD = "audit_rows_held"
@@ -150,12 +150,25 @@ def _masked_keys_of(cls) -> frozenset[str]:
                      | set(getattr(cls, "__audit_masked__", ())))
 
 
+def _hidden(obj, key: str, value: Any) -> Any:
+    """A masked column's value as the trail shows it: personal data as its mask, the rest as ******."""
+    if value is None:
+        return None
+    if hasattr(type(obj), "__personal__"):
+        from lowcode import personal
+
+        shown = personal.masked_token(type(obj), key, getattr(obj, "id", None), value)
+        if shown is not None:
+            return shown
+    return MASK
+
+
 def _snapshot(obj) -> dict:
     masked = _masked_keys(obj)
     values = {}
     for attr in inspect(obj).mapper.column_attrs:
         value = getattr(obj, attr.key)
-        values[attr.key] = MASK if attr.key in masked and value is not None else _plain(value)
+        values[attr.columns[0].name] = _hidden(obj, attr.key, value) if attr.key in masked else _plain(value)
     return values
 
 
@@ -174,8 +187,9 @@ def _changes(obj) -> tuple[dict, dict]:
         if old == new:
             continue
         hide = attr.key in masked
-        before[attr.key] = MASK if hide and old is not None else _plain(old)
-        after[attr.key] = MASK if hide and new is not None else _plain(new)
+        name = attr.columns[0].name  # the column's name: an encrypted column's attribute is its token
+        before[name] = _hidden(obj, attr.key, old) if hide else _plain(old)
+        after[name] = _hidden(obj, attr.key, new) if hide else _plain(new)
     return before, after
 
 
@@ -198,7 +212,7 @@ def _after_flush(session: Session, _context) -> None:
         if isinstance(obj, AuditedMixin):
             rows.append(_row("delete", type(obj).__name__, _pk(obj), f"删除{_label(obj)}", _snapshot(obj), None))
     if rows:  # one statement for the whole flush, however many records changed
-        session.connection().execute(insert(AuditEvent.__table__), rows)
+        audit_chain.append(session.connection(), rows)
 
 
 def _before_commit(session: Session) -> None:
@@ -206,7 +220,7 @@ def _before_commit(session: Session) -> None:
         session.flush()  # writes the held rows, unless there is nothing to flush
     held = session.info.pop(_HELD, None)
     if held:
-        session.connection().execute(insert(AuditEvent.__table__), held)
+        audit_chain.append(session.connection(), held)
 
 
 def _after_transaction_end(session: Session, transaction) -> None:

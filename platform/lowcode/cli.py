@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import FlaskGroup
 
 from lowcode.app import create_app
+from lowcode.security_cli import COMMANDS as SECURITY_COMMANDS
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True)
@@ -128,6 +129,10 @@ def serve_command(threads: int) -> None:
     from lowcode import server
 
     server.serve(current_app._get_current_object(), threads=threads)
+
+
+for _command in SECURITY_COMMANDS:
+    main.add_command(_command)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.sql import Select
 
 import forms
-from lowcode import audit, form_service, publishing
+from lowcode import audit, form_service, intake, publishing
 from lowcode.extensions import db
 from lowcode.flow import actions, records
 from lowcode.models import Clue, Department, InboundWarning, ProcessInstance, Task, WorkItem
@@ -201,12 +201,12 @@ class InboundAttachment(forms.AttachmentView):
 def inbound_attachments(clue_id: int) -> list[InboundAttachment]:
     """The `attachments` of the warnings accepted into the clue, as kept verbatim in their raw
     record: each `{"name", "url", "content_type", "size"}`, the url http(s). Others are skipped."""
-    raws = records.select_all(select(InboundWarning.raw).where(InboundWarning.clue_id == clue_id,
-                                                               InboundWarning.status == "accepted")
+    rows = records.select_all(select(InboundWarning).where(InboundWarning.clue_id == clue_id,
+                                                           InboundWarning.status == "accepted")
                               .order_by(InboundWarning.id))
     found = []
-    for raw in raws:
-        entries = json.loads(raw).get("attachments") if raw else None
+    for row in rows:
+        entries = json.loads(intake.raw_text(row)).get("attachments")
         for entry in entries if isinstance(entries, list) else []:
             url = entry.get("url") if isinstance(entry, dict) else None
             if not isinstance(url, str) or not url.startswith(("http://", "https://")):

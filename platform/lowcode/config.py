@@ -54,6 +54,14 @@ def load_config(env=None) -> dict:
         "OUTBOX_BACKOFF_SECONDS": float(env.get("OUTBOX_BACKOFF_SECONDS") or 30),
         "OUTBOX_BACKOFF_CAP_SECONDS": float(env.get("OUTBOX_BACKOFF_CAP_SECONDS") or 3600),
         "OUTBOX_TIMEOUT_SECONDS": float(env.get("OUTBOX_TIMEOUT_SECONDS") or 10),
+        # Keys (lowcode.keyring): unset means generated once under instance/keys/.
+        "MASTER_KEY": env.get("LOWCODE_MASTER_KEY") or None,
+        "MASTER_KEY_FILE": env.get("LOWCODE_MASTER_KEY_FILE") or None,
+        "SIGNING_KEY_FILE": env.get("LOWCODE_SIGNING_KEY_FILE") or None,
+        "SIGNER_ID": env.get("LOWCODE_SIGNER_ID") or "lowcode-platform",
+        "AUDIT_CHECKPOINT_EVERY": int(env.get("LOWCODE_AUDIT_CHECKPOINT_EVERY") or 500),
+        # Production verifies the signature of every definition file when a tree is loaded.
+        "LOWCODE_ENV": env.get("LOWCODE_ENV") or "development",
         **_access_settings(env),
     }
 

@@ -20,7 +20,7 @@ from werkzeug.datastructures import FileStorage
 
 import forms
 import pda_renderer
-from lowcode import audit, clock, publishing, scoping
+from lowcode import audit, clock, personal, publishing, scoping
 from lowcode.definitions import Pack, form_ui
 from lowcode.extensions import db
 from lowcode.models import Attachment, FormDraft, FormSubmission
@@ -78,9 +78,11 @@ def render_pda(pack: Pack, key: str, data: Any, errors: forms.Errors | None = No
     return pda_renderer.render_pda(form, data, errors, attachment_views(form, data))
 
 
-def render_summary(pack: Pack, key: str, data: Any) -> Markup:
+def render_summary(pack: Pack, key: str, data: Any, revealed: bool = False) -> Markup:
+    """Personal fields masked, or in full when `revealed` (the caller checked the permission and audits)."""
     form = form_for(pack, key)
-    return forms.render_summary(form, data, attachment_views(form, data))
+    shown = personal.reveal_form(form, data) if revealed else personal.mask_form(form, data)
+    return forms.render_summary(form, shown, attachment_views(form, data))
 
 
 def attachment_views(form: forms.Form, data: Any) -> dict[str, forms.AttachmentView]:
@@ -135,8 +137,9 @@ def record_submission(pack: Pack, key: str, data: dict, business_key: str, user,
     (the caller commits, or rolls back on AttachmentTaken)."""
     form = form_for(pack, key)
     submission = FormSubmission(
-        pack_code=pack.code, form_key=key, form_title=form.title, business_key=business_key, data=data,
-        release_id=release_id, submitted_by_id=user.id, submitted_at=clock.now(), dept_path=scoping.prefix_for(user))
+        pack_code=pack.code, form_key=key, form_title=form.title, business_key=business_key,
+        data=personal.protect_form(form, data), release_id=release_id, submitted_by_id=user.id,
+        submitted_at=clock.now(), dept_path=scoping.prefix_for(user))
     db.session.add(submission)
     db.session.flush()
     attachment_ids = sorted({attachment_id for _, attachment_id in form.attachment_refs(data)})
@@ -163,12 +166,18 @@ def find_draft(pack_code: str, key: str, business_key: str, user) -> FormDraft |
         FormDraft.business_key == business_key).execution_options(unscoped=True))
 
 
+def draft_answers(pack: Pack, key: str, draft: FormDraft) -> Any:
+    """A draft's answers in clear, to resume it: only its owner ever gets here (find_draft)."""
+    return personal.reveal_form(form_for(pack, key), draft.data)
+
+
 def save_draft(pack_code: str, key: str, business_key: str, data: Any, user) -> FormDraft:
     """Keep partial answers, unvalidated, for the same user to resume on the web or the PDA."""
     draft = find_draft(pack_code, key, business_key, user) or FormDraft(
         owner_id=user.id, pack_code=pack_code, form_key=key, business_key=business_key)
-    draft.form_title = form_for(current_pack(pack_code), key).title
-    draft.data, draft.saved_at, draft.dept_path = data, clock.now(), scoping.prefix_for(user)
+    form = form_for(current_pack(pack_code), key)
+    draft.form_title = form.title
+    draft.data, draft.saved_at, draft.dept_path = personal.protect_form(form, data), clock.now(), scoping.prefix_for(user)
     db.session.add(draft)
     db.session.flush()
     audit.record("save_draft", "FormDraft", draft.id, f"保存表单草稿「{draft.form_title}」{_about(business_key)}",

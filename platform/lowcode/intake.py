@@ -15,15 +15,18 @@ from typing import Any, Iterable
 
 from sqlalchemy import insert, select
 
-from lowcode import audit, clock, form_service, publishing
+from lowcode import audit, clock, form_service, personal, publishing
 from lowcode.extensions import db
 from lowcode.flow import actions
-from lowcode.models import ApiClient, Clue, Department, InboundWarning
+from lowcode.models import ApiClient, Clue, Department, InboundWarning, PersonalIndex
 
 MAX_BATCH = 10_000
 CHUNK = 500
 ENVELOPE_FIELDS = {"type": "预警类型", "source_id": "来源编号", "occurred_at": "发生时间", "district_code": "行政区划代码",
                    "subject": "预警对象", "payload": "预警内容"}
+
+
+RAW_TABLE, RAW_COLUMN = "inbound_warning", "raw"
 
 
 class BatchRefused(ValueError):
@@ -68,7 +71,7 @@ def store(client: ApiClient, items: list[Any]) -> list[int]:
     """Write every item as received, before any check, and commit: the durable first step."""
     batch_id, now = uuid.uuid4().hex, clock.now()
     rows = [{"client_id": client.id, "batch_id": batch_id, "position": i, "received_at": now, "status": "received",
-             "raw": json.dumps(item, ensure_ascii=False),
+             "raw": personal.encrypt(RAW_TABLE, RAW_COLUMN, f"{batch_id}/{i}", json.dumps(item, ensure_ascii=False)),
              "warning_type": item.get("type") if isinstance(item, dict) and isinstance(item.get("type"), str) else None,
              "source_id": str(item.get("source_id"))[:100] if isinstance(item, dict) and item.get("source_id") is not None else None}
             for i, item in enumerate(items)]
@@ -76,6 +79,11 @@ def store(client: ApiClient, items: list[Any]) -> list[int]:
     db.session.commit()
     return list(db.session.scalars(select(InboundWarning.id).where(InboundWarning.batch_id == batch_id)
                                    .order_by(InboundWarning.position)))
+
+
+def raw_text(row: InboundWarning) -> str:
+    """The item exactly as it was sent (stored as one SM4-GCM token bound to its batch and position)."""
+    return personal.decrypt(RAW_TABLE, RAW_COLUMN, f"{row.batch_id}/{row.position}", row.raw)
 
 
 def warning_packs() -> dict:
@@ -152,12 +160,23 @@ def process(ids: Iterable[int], start_processes: bool = True) -> list[dict]:
                 row.clue_id = answer["clue_id"] = clue.id
             answers.append(answer)
         new_clues += [clue.id for clue in chunk.new]
+        _index_personal(chunk.new, packs)
         db.session.commit()
     if new_clues and start_processes:
         from lowcode.jobs import start_clue_processes
 
         start_clue_processes(new_clues)
     return answers
+
+
+def _index_personal(clues: list[Clue], packs: dict) -> None:
+    """Blind indexes of the new clues' 身份证号 and 手机号, for exact search (personal.find_documents)."""
+    rows = [row for clue in clues for row in personal.document_index_rows(
+        "Clue", clue.id, form_service.form_for(packs[clue.warning_type],
+                                               packs[clue.warning_type].warning_types[clue.warning_type].content["payload_form"]),
+        clue.payload)]
+    if rows:
+        db.session.execute(insert(PersonalIndex.__table__), rows)
 
 
 class Chunk:
@@ -180,7 +199,7 @@ def _accepted_clues(rows) -> dict[tuple[str, str], Clue | int]:
 
 def _process_one(row: InboundWarning, packs: dict, owners, accepted: dict, chunk: Chunk) -> tuple[dict, Clue | None]:
     """The answer for one stored item, and the clue it went to when that clue has no id yet."""
-    item = json.loads(row.raw)
+    item = json.loads(raw_text(row))
     errors = _envelope_errors(item, packs)
     if not errors:
         errors = _payload_errors(item, packs[item["type"]])
@@ -205,10 +224,12 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> Clue:
     subject = item["subject"]
     merging = generation["mode"] == "merge_by_subject"
     merge_key = (item["type"], str(subject["id"]))
+    person = warning.get("subject_personal", False)  # its id and name never stored in clear
     if merging:
         since = clock.now() - dt.timedelta(hours=generation["window_hours"])
+        keys = personal.subject_keys(merge_key[1]) if person else [merge_key[1]]
         existing = chunk.by_subject.get(merge_key) or db.session.scalar(
-            select(Clue).where(Clue.warning_type == item["type"], Clue.subject_key == merge_key[1],
+            select(Clue).where(Clue.warning_type == item["type"], Clue.subject_key.in_(keys),
                                Clue.created_at >= since).order_by(Clue.id.desc()).limit(1)
             .execution_options(unscoped=True))
         if existing is not None:
@@ -216,9 +237,14 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> Clue:
     binding = pack.process_bindings[warning["process_binding"]].content
     owner_rule = binding["clue_owner"][warning["source"]]
     department = owners["city"] if owner_rule == "city" else owners.get(str(item["district_code"]), owners["city"])
-    clue = actions.new_clue(pack_code=pack.code, warning_type=item["type"], title=f"{warning['name']}：{subject.get('name') or subject['id']}",
-                            department=department, source=warning["source"],
-                            subject={**subject, "id": merge_key[1]}, payload=item["payload"])
+    subject, label = {**subject, "id": merge_key[1]}, subject.get("name") or subject["id"]
+    if person:
+        subject, subject_key, label = personal.protect_subject(subject)
+    clue = actions.new_clue(pack_code=pack.code, warning_type=item["type"], title=f"{warning['name']}：{label}",
+                            department=department, source=warning["source"], subject=subject,
+                            payload=personal.protect_form(form_service.form_for(pack, warning["payload_form"]), item["payload"]))
+    if person:
+        clue.subject_key = subject_key
     chunk.new.append(clue)
     if merging:
         chunk.by_subject[merge_key] = clue

@@ -20,7 +20,7 @@ from typing import Iterable, Optional
 from flask import current_app, g, has_app_context
 from sqlalchemy import func, select
 
-from lowcode import audit, clock
+from lowcode import audit, clock, pack_signing
 from lowcode.definitions import DefinitionError, DefinitionTree, load_tree
 from lowcode.extensions import db
 from lowcode.models import DefinitionFile, DefinitionRelease
@@ -117,6 +117,9 @@ def publish(pack_code: str, files: PackFiles, *, source: str, note: str = "",
     current = current_releases().get(pack_code)
     digest = _release_hash(files)
     if current is not None and current.sha256 == digest:
+        if current.signature is None:  # published before releases were signed: sign the source's files
+            pack_signing.sign(current, files)
+            db.session.commit()
         return None
     author = audit.actor_name()
     release = DefinitionRelease(
@@ -124,6 +127,7 @@ def publish(pack_code: str, files: PackFiles, *, source: str, note: str = "",
         note=note, based_on_id=based_on.id if based_on else None, published_at=clock.now(), published_by=author,
         files=[_file_version(pack_code, path, content, author) for path, content in sorted(files.items())],
     )
+    pack_signing.sign(release, files)
     db.session.add(release)
     db.session.flush()
     _forget_current_releases()
@@ -203,13 +207,22 @@ def current_tree() -> DefinitionTree:
     return tree_for(current_releases())
 
 
+def tree_key(releases: dict[str, DefinitionRelease]) -> str:
+    """The name of a combination of releases (its folder under instance/definitions/)."""
+    return hashlib.sha256("".join(f"{c}:{r.sha256};" for c, r in sorted(releases.items())).encode()).hexdigest()[:16]
+
+
 def tree_for(releases: dict[str, DefinitionRelease]) -> DefinitionTree:
     """The tree made of these releases (a running process's pinned ones, or the current ones)."""
-    key = hashlib.sha256("".join(f"{c}:{r.sha256};" for c, r in sorted(releases.items())).encode()).hexdigest()[:16]
+    key = tree_key(releases)
     if key not in _TREES:
         if len(_TREES) > 16:
             _TREES.clear()  # a handful of combinations are ever in use at once
-        _TREES[key] = load_tree(_materialise(key, releases))
+        root = _materialise(key, releases)
+        if pack_signing.production():  # verified once per process and combination, before first use
+            for code, release in releases.items():
+                pack_signing.verify(release, release_files(release), root / code)
+        _TREES[key] = load_tree(root)
     return _TREES[key]
 
 

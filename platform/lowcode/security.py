@@ -6,7 +6,8 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView, ResetPasswordView, UserDBModelView
-from wtforms.validators import DataRequired
+from wtforms import StringField
+from wtforms.validators import DataRequired, Optional, Regexp
 
 from lowcode import audit, lockout, passwords, scoping
 from lowcode.extensions import db
@@ -30,8 +31,14 @@ OFFICER_LABELS = {
 
 # The user page and the officer API share one resource, so they must declare the same permissions
 # (Flask-AppBuilder prunes a resource's permissions to those of the view registered last).
-OFFICER_PERMISSIONS = ["can_read", "can_write", "can_delete", "can_userinfo",
+OFFICER_PERMISSIONS = ["can_read", "can_write", "can_delete", "can_reveal", "can_userinfo",
                        "resetmypassword", "resetpasswords", "userinfoedit"]
+
+
+def _mobile_field() -> StringField:
+    # An edit form shows the mask; posting it back unchanged keeps the stored number.
+    return StringField(OFFICER_LABELS["mobile"], validators=[
+        Optional(), Regexp(r"^(?:1[3-9]\d{9}|1\d{2}\*{4}\d{4})$", message="请填写有效的 11 位手机号")])
 
 
 class OfficerView(UserDBModelView):
@@ -58,6 +65,8 @@ class OfficerView(UserDBModelView):
     formatters_columns = {"active": yes_no}
     # Flask-AppBuilder's check reads a groups field this page does not have (a KeyError, 500).
     validators_columns = {"roles": [DataRequired(message="请至少选择一个角色")]}
+    add_form_extra_fields = {**UserDBModelView.add_form_extra_fields, "mobile": _mobile_field()}
+    edit_form_extra_fields = {"mobile": _mobile_field()}
 
     class_permission_name = "Officer"
     method_permission_name = {**READ_WRITE_DELETE, "userinfo": "userinfo", "unlock": "write"}

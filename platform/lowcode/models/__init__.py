@@ -1,13 +1,17 @@
 """Every table of the application; importing this package registers them on Model.metadata."""
-from lowcode.models.audit import AuditEvent
+from lowcode.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent
 from lowcode.models.business import Clue, Dispatch, Supervision, Task
 from lowcode.models.definitions import DefinitionFile, DefinitionRelease
 from lowcode.models.department import Department
 from lowcode.models.forms import Attachment, FormDraft, FormSubmission
-from lowcode.models.intake import ApiClient, InboundWarning
+from lowcode.models.intake import ApiClient, InboundWarning, RequestNonce
 from lowcode.models.notification import Notification
 from lowcode.models.officer import Officer
 from lowcode.models.outbox import OutboxMessage
+from lowcode.models.personal_index import PersonalIndex
 from lowcode.models.workflow import ProcessInstance, TimerRow, WorkItem
 
-__all__ = ["Attachment", "FormDraft", "FormSubmission", "ApiClient", "InboundWarning", "Notification", "AuditEvent", "Clue", "Dispatch", "Supervision", "Task", "ProcessInstance", "TimerRow", "WorkItem", "DefinitionFile", "DefinitionRelease", "Department", "Officer", "OutboxMessage"]
+__all__ = ["Attachment", "FormDraft", "FormSubmission", "ApiClient", "InboundWarning", "RequestNonce", "Notification",
+           "AuditEvent", "AuditChainHead", "AuditCheckpoint", "Clue", "Dispatch", "Supervision", "Task", "ProcessInstance",
+           "TimerRow", "WorkItem", "DefinitionFile", "DefinitionRelease", "Department", "Officer", "OutboxMessage",
+           "PersonalIndex"]

@@ -31,3 +31,31 @@ class AuditEvent(ScopedMixin, Model):
     after: Mapped[Optional[dict]] = mapped_column(JSONType)
     request_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
     client_addr: Mapped[Optional[str]] = mapped_column(String(64))
+    # The HMAC-SM3 chain (lowcode.audit_chain): position and "<key id>.<mac hex>".
+    seq: Mapped[Optional[int]] = mapped_column(Integer, unique=True)
+    mac: Mapped[Optional[str]] = mapped_column(String(80))
+
+
+class AuditChainHead(Model):
+    """The single row holding the chain's last position and mac; appends lock it, so concurrent
+    writers queue on it instead of forking the chain."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    mac: Mapped[Optional[str]] = mapped_column(String(80))
+
+
+class AuditCheckpoint(Model):
+    """An SM2 signature over (position, mac) of the chain: pins the head against truncation."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
+    mac: Mapped[str] = mapped_column(String(80), nullable=False)
+    signature: Mapped[str] = mapped_column(Text, nullable=False)
+    signer_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    public_key: Mapped[str] = mapped_column(String(140), nullable=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)

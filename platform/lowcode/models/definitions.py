@@ -53,5 +53,9 @@ class DefinitionRelease(Model):
     based_on_id: Mapped[Optional[int]] = mapped_column(ForeignKey("definition_release.id"))
     published_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
     published_by: Mapped[str] = mapped_column(String(128), nullable=False, default="系统")
+    # {path: SM3 hex} of the files, SM2-signed by the platform at publication (lowcode.pack_signing).
+    manifest: Mapped[Optional[str]] = mapped_column(Text)
+    signature: Mapped[Optional[str]] = mapped_column(Text)
+    signer_id: Mapped[Optional[str]] = mapped_column(String(64))
 
     files: Mapped[list[DefinitionFile]] = relationship(secondary=release_file, order_by=DefinitionFile.path)

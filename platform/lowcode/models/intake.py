@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from flask_appbuilder import Model
 
@@ -27,6 +27,10 @@ class ApiClient(AuditedMixin, Model):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
     last_used_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # SM2 request signatures (lowcode.signatures): the caller's public key (hex) and signer id.
+    public_key: Mapped[Optional[str]] = mapped_column(String(140))
+    signer_id: Mapped[Optional[str]] = mapped_column(String(64))
+    require_signature: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     def __repr__(self) -> str:
         return self.name
@@ -47,6 +51,7 @@ class InboundWarning(Model):
     batch_id: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, index=True)
+    # The item exactly as sent, as one SM4-GCM token bound to (batch_id, position): see intake.raw_text.
     raw: Mapped[str] = mapped_column(Text, nullable=False)
     warning_type: Mapped[Optional[str]] = mapped_column(String(60))
     source_id: Mapped[Optional[str]] = mapped_column(String(100))
@@ -56,3 +61,20 @@ class InboundWarning(Model):
     processed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
 
     client = relationship("ApiClient", lazy="joined")
+
+    @property
+    def raw_stored(self) -> str:
+        """What the detail page shows of the raw item: how it is kept, never its content."""
+        return f"SM4-GCM 加密存储（密钥 {self.raw.split('.')[1]}，{len(self.raw)} 字符）"
+
+
+class RequestNonce(Model):
+    """A signed request's nonce, kept for the replay window: the same nonce twice is a replay."""
+
+    __tablename__ = "request_nonce"
+    __table_args__ = (UniqueConstraint("client_id", "nonce"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("api_client.id"), nullable=False)
+    nonce: Mapped[str] = mapped_column(String(64), nullable=False)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, index=True)

@@ -37,6 +37,7 @@ def register() -> None:
     from lowcode.views.intake import ApiClientView, InboundWarningView, WarningsApi
     from lowcode.views.officers import OfficerApi
     from lowcode.views.outbox import OutboxApi, OutboxView
+    from lowcode.views.personal_search import ClueSearchApi
     from lowcode.views.workflow import IncidentsView, WorkflowApi
     from lowcode.views.inbox import InboxView
     from lowcode.views.notifications import NotificationApi, NotificationView
@@ -62,5 +63,5 @@ def register() -> None:
     add_link("Task", "TaskStats", "任务统计", "/tasks/stats", "TaskManagement", "任务管理", "fa-bar-chart")
     current_app.context_processor(lambda: {"unread_notifications": notifications.badge})
     for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi, ClueApi, LabelsApi, OutboxApi, TaskApi,
-                NotificationApi):
+                NotificationApi, ClueSearchApi):
         appbuilder.add_api(api)

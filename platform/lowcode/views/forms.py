@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 import forms
-from lowcode import form_service, publishing, scoping
+from lowcode import audit, form_service, publishing, scoping
 from lowcode.extensions import db
 from lowcode.models import FormDraft, FormSubmission
 from lowcode.storage import storage
@@ -49,12 +49,13 @@ class FormsView(BaseView):
     method_permission_name = {
         "index": "read", "fill": "read", "submissions": "read", "submission": "read", "download": "read",
         "pda_index": "read", "pda_fill": "read", "pda_submission": "read",
-        "submit": "write", "pda_submit": "write", "upload": "write",
+        "submit": "write", "pda_submit": "write", "upload": "write", "reveal": "reveal",
     }
-    base_permissions = ["can_read", "can_write"]
+    base_permissions = ["can_read", "can_write", "can_reveal"]
 
     def render_template(self, template, **kwargs):
         kwargs["can_write"] = self.appbuilder.sm.has_access("can_write", self.class_permission_name)
+        kwargs["can_reveal"] = self.appbuilder.sm.has_access("can_reveal", self.class_permission_name)
         return super().render_template(template, **kwargs)
 
     # ------------------------------------------------------------------ lists
@@ -103,7 +104,7 @@ class FormsView(BaseView):
         draft = None
         if data is None:
             draft = form_service.find_draft(pack_code, key, business_key, g.user)
-            data = draft.data if draft else form_service.form_for(pack, key).defaults()
+            data = form_service.draft_answers(pack, key, draft) if draft else form_service.form_for(pack, key).defaults()
         body = page.render(pack, key, data, errors)
         return self.render_template(
             page.template, body=body, form=form_service.form_for(pack, key), pack_code=pack_code, key=key,
@@ -142,12 +143,22 @@ class FormsView(BaseView):
     def pda_submission(self, submission_id: int):
         return self._submission("forms/pda_submission.html", submission_id)
 
-    def _submission(self, template: str, submission_id: int):
+    @expose("/form-submissions/<int:submission_id>/reveal", methods=["POST"])
+    @has_access
+    def reveal(self, submission_id: int):
+        """The submission with its personal fields in full: a separate permission, always audited."""
+        return self._submission("forms/submission.html", submission_id, revealed=True)
+
+    def _submission(self, template: str, submission_id: int, revealed: bool = False):
         submission = scoping.visible(FormSubmission, submission_id) or abort(404)
         # Shown with the form as it was when the data was validated, not as it is now.
         pack = publishing.pinned_tree(submission.release).packs[submission.pack_code]
-        body = form_service.render_summary(pack, submission.form_key, submission.data)
-        return self.render_template(template, submission=submission, body=body)
+        if revealed:
+            audit.record("reveal_personal", "FormSubmission", submission.id,
+                         f"查看表单「{submission.form_title}」提交记录的完整个人信息")
+            db.session.commit()
+        body = form_service.render_summary(pack, submission.form_key, submission.data, revealed=revealed)
+        return self.render_template(template, submission=submission, body=body, revealed=revealed)
 
     # ------------------------------------------------------------------ attachments
 

@@ -7,7 +7,7 @@ from flask_appbuilder import ModelView, action, expose
 from flask_appbuilder.api import BaseApi
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
-from lowcode import clock, intake
+from lowcode import clock, intake, signatures
 from lowcode.extensions import db
 from lowcode.models import ApiClient, InboundWarning
 from lowcode.permissions import READ_WRITE_DELETE
@@ -33,14 +33,24 @@ class WarningsApi(BaseApi):
             name: X-API-Key
             required: true
             schema: {type: string}
+          - in: header
+            name: X-Signature
+            description: 登记了 SM2 公钥的系统须签名（另带 X-Signer-Id、X-Timestamp、X-Nonce），见 README
+            schema: {type: string}
           responses:
             200: {description: 逐条处理结果}
             400: {description: 请求体无法处理，未存储任何内容}
-            401: {description: API key 无效}
+            401: {description: API key 无效，或签名缺失、伪造、过期、重放}
         """
         client = intake.authenticate(request.headers.get("X-API-Key"))
         if client is None:
             return self.response_401()
+        try:
+            signatures.check_client_request(db.session, client, request.method, request.path, request.headers,
+                                            request.get_data())
+        except signatures.SignatureRefused as refused:
+            db.session.rollback()
+            return self.response(401, message=str(refused))
         try:
             result = intake.receive(client, request.get_data())
         except intake.BatchRefused as refused:
@@ -58,17 +68,22 @@ class ApiClientView(ModelView):
     add_title = "新增接入系统"
     edit_title = "修改接入系统"
     label_columns = {"code": "系统代码", "name": "系统名称", "key_prefix": "密钥前缀", "active": "启用",
-                     "created_at": "创建时间", "last_used_at": "最近调用"}
-    list_columns = ["code", "name", "key_prefix", "active", "created_at", "last_used_at"]
-    show_columns = list_columns
-    add_columns = ["code", "name"]
-    edit_columns = ["name", "active"]
+                     "created_at": "创建时间", "last_used_at": "最近调用", "public_key": "SM2 公钥（十六进制）",
+                     "signer_id": "签名者标识", "require_signature": "必须签名"}
+    list_columns = ["code", "name", "key_prefix", "active", "require_signature", "created_at", "last_used_at"]
+    show_columns = list_columns + ["signer_id", "public_key"]
+    add_columns = ["code", "name", "public_key", "signer_id", "require_signature"]
+    edit_columns = ["name", "active", "public_key", "signer_id", "require_signature"]
     search_columns = ["code", "name", "active"]
-    formatters_columns = {"active": yes_no}
+    formatters_columns = {"active": yes_no, "require_signature": yes_no}
 
     def pre_add(self, item):
+        signatures.check_client_settings(item)  # Flask-AppBuilder shows the error and saves nothing
         item.created_at = clock.now()
         self._new_key = intake.issue_key(item)
+
+    def pre_update(self, item):
+        signatures.check_client_settings(item)
 
     def post_add(self, item):
         flash(f"接入系统“{item.name}”的 API key（只显示这一次，请妥善交付）：{self._new_key}", "warning")
@@ -92,10 +107,10 @@ class InboundWarningView(ModelView):
     show_title = "接收记录详情"
     label_columns = {"client": "接入系统", "batch_id": "批次", "position": "批内序号", "received_at": "接收时间",
                      "warning_type": "预警类型", "source_id": "来源编号", "status": "状态", "errors": "错误",
-                     "clue_id": "线索号", "processed_at": "处理时间", "raw": "原始报文"}
+                     "clue_id": "线索号", "processed_at": "处理时间", "raw_stored": "原始报文"}
     list_columns = ["received_at", "client", "warning_type", "source_id", "status", "clue_id", "errors"]
     show_columns = ["received_at", "client", "batch_id", "position", "warning_type", "source_id", "status",
-                    "errors", "clue_id", "processed_at", "raw"]
+                    "errors", "clue_id", "processed_at", "raw_stored"]
     search_columns = ["received_at", "client", "warning_type", "source_id", "status", "batch_id"]
     order_columns = ["received_at", "warning_type", "status"]
     base_order = ("id", "desc")
