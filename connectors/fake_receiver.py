@@ -15,7 +15,10 @@ from urllib.parse import parse_qs
 
 from werkzeug.serving import make_server
 
-from connectors.feedback_push import KEY_HEADER, SIGNATURE_HEADER
+from connectors.feedback_push import KEY_HEADER
+
+# What a signed push carries (lowcode.signatures): kept with each message for the peer to verify.
+SIGNATURE_HEADERS = ("X-Signer-Id", "X-Timestamp", "X-Nonce", "X-Signature")
 
 
 class Receiver:
@@ -25,7 +28,7 @@ class Receiver:
         self.posts: dict[str, int] = {}
         self.fail_next = 0
 
-    def take(self, key: str, message: dict, signature: str | None) -> tuple[str, str]:
+    def take(self, key: str, message: dict, signature: dict | None, body: bytes = b"") -> tuple[str, str]:
         with self.lock:
             self.posts[key] = self.posts.get(key, 0) + 1
             if self.fail_next > 0:
@@ -33,7 +36,7 @@ class Receiver:
                 return "503 Service Unavailable", "temporarily failing"
             if key in self.received:
                 return "200 OK", "duplicate"
-            self.received[key] = {"message": message, "signature": signature}
+            self.received[key] = {"message": message, "signature": signature, "body": body.decode("utf-8")}
             return "200 OK", "accepted"
 
 
@@ -51,12 +54,15 @@ def make_app(receiver: Receiver):
             key = environ.get("HTTP_" + KEY_HEADER.upper().replace("-", "_"))
             try:
                 length = int(environ.get("CONTENT_LENGTH") or 0)
-                message = json.loads(environ["wsgi.input"].read(length))
+                body = environ["wsgi.input"].read(length)
+                message = json.loads(body)
             except ValueError:
                 return answer("400 Bad Request", {"error": "body is not JSON"})
             if not key or message.get("idempotency_key") != key:
                 return answer("400 Bad Request", {"error": "missing or mismatched Idempotency-Key"})
-            status, outcome = receiver.take(key, message, environ.get("HTTP_" + SIGNATURE_HEADER.upper().replace("-", "_")))
+            signature = {h: environ["HTTP_" + h.upper().replace("-", "_")] for h in SIGNATURE_HEADERS
+                         if "HTTP_" + h.upper().replace("-", "_") in environ}
+            status, outcome = receiver.take(key, message, signature or None, body)
             return answer(status, {"status": outcome})
         if method == "GET" and path == "/received":
             with receiver.lock:

@@ -8,14 +8,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 # The local fake receiver (`lowcode fake-receiver`), so the embedded default pushes somewhere real.
 DEFAULT_URL = "http://127.0.0.1:8091/feedback"
 KEY_HEADER = "Idempotency-Key"
-# Filled by the signer the caller passes (SM2 over the exact body bytes), when it passes one.
-SIGNATURE_HEADER = "X-Signature-SM2"
-
-Signer = Callable[[bytes], str]
+# (body, path) → the signature headers (SM2 over the method, path, time, nonce and exact body bytes).
+Signer = Callable[[bytes, str], Mapping[str, str]]
 
 
 class DeliveryFailed(Exception):
@@ -47,7 +46,7 @@ def deliver(url: str, message: Mapping[str, Any], *, timeout: float = 10.0, sign
     body = encode(message)
     headers = {"Content-Type": "application/json; charset=utf-8", KEY_HEADER: str(message["idempotency_key"])}
     if signer is not None:
-        headers[SIGNATURE_HEADER] = signer(body)
+        headers.update(signer(body, urlsplit(url).path or "/"))
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

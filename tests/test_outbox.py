@@ -153,16 +153,20 @@ def test_two_racing_pollers_send_each_message_once(app, receiver):
     assert {key: receiver.posts.get(key) for key in keys} == {key: 1 for key in keys}
 
 
-def test_a_registered_signer_signs_every_outbound_body(app, receiver):
+def test_every_push_is_sm2_signed_by_the_platform(app, receiver):
+    from lowcode import keyring, signatures
+
     with app.app_context():
         row = message()
-        app.extensions["outbound_signer"] = lambda body: f"test-signature-{len(body)}"
-        try:
-            outbox.deliver_due()
-        finally:
-            del app.extensions["outbound_signer"]
-        body = feedback_push.encode(row.payload)
-    assert receiver.received[row.idempotency_key]["signature"] == f"test-signature-{len(body)}"
+        outbox.deliver_due()
+        received = receiver.received[row.idempotency_key]
+        body = received["body"].encode()
+        assert body == feedback_push.encode(row.payload)
+        public_key = keyring.signing_key().public_key
+        signatures.verify_request(public_key, keyring.signer_id(), "POST", "/feedback", received["signature"], body)
+        with pytest.raises(signatures.SignatureRefused):
+            signatures.verify_request(public_key, keyring.signer_id(), "POST", "/feedback", received["signature"],
+                                      body.replace(b"}", b" }", 1))
 
 
 def test_the_api_lists_by_state_and_resends(app, api, receiver):

@@ -5,7 +5,7 @@ import pytest
 from tests.browser import DESKTOP, PDA
 from tests.conftest import web_login
 from tests.test_attacks import XSS, submitted_with_script
-from tests.test_browser_login import browser, sign_in  # noqa: F401 (the module's Chromium fixture)
+from tests.test_browser_login import sign_in
 from tests.test_forms_pages import EVALUATION, post_form
 
 ADMIN_PAGES = ["/", "/users/list/", "/users/add", "/users/userinfo/", "/audit/list/", "/inbound-warnings/list/",

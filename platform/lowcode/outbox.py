@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from connectors import feedback_push
-from lowcode import audit, clock
+from lowcode import audit, clock, signatures
 from lowcode.extensions import db
 from lowcode.models import OutboxMessage
 
@@ -37,14 +37,16 @@ def enqueue(*, kind: str, target: str, key: str, payload: dict, dispatch_id: int
     return message
 
 
+def _signed(body: bytes, path: str) -> dict[str, str]:
+    return signatures.sign_request(body, method="POST", path=path)
+
+
 def _senders() -> dict[str, Callable[[dict], int]]:
-    """Target name → one delivery attempt. A signer registered by the security layer as
-    app.extensions["outbound_signer"] (bytes → signature) signs every outbound body."""
+    """Target name → one delivery attempt, SM2-signed with the platform's key."""
     config = current_app.config
-    signer = current_app.extensions.get("outbound_signer")
     return {
         "nmv_traffic": lambda payload: feedback_push.deliver(
-            config["FEEDBACK_PUSH_URL"], payload, timeout=config["OUTBOX_TIMEOUT_SECONDS"], signer=signer),
+            config["FEEDBACK_PUSH_URL"], payload, timeout=config["OUTBOX_TIMEOUT_SECONDS"], signer=_signed),
     }
 
 
