@@ -11,7 +11,8 @@ from tests.test_forms_pages import EVALUATION, post_form
 ADMIN_PAGES = ["/", "/users/list/", "/users/add", "/users/userinfo/", "/audit/list/", "/inbound-warnings/list/",
                "/api-clients/list/", "/departments/list/", "/definitions/", "/definitions/upload", "/incidents/",
                "/forms/", f"/forms/{EVALUATION.split('/forms/', 1)[1]}", "/pda/forms/", "/resetmypassword/form",
-               "/swagger/v1"]
+               "/swagger/v1", "/inbox/", "/inbox/done", "/tasks/", "/tasks/stats", "/clues/", "/clues/statistics",
+               "/labels/", "/outbox/list/", "/notifications/", "/pda/", "/pda/tasks"]
 
 
 def watched(page) -> list[str]:

@@ -219,7 +219,7 @@ def test_statistics_by_every_dimension_as_table_chart_and_api(app, ctx, api):
     yanpan = signed_in(app, "yanpan")
     for dimension in ("issuer", "receiver", "stage", "type", "level", "date"):
         html = page(yanpan, f"/tasks/stats?by={dimension}")
-        assert "plotly-graph-div" in html and "<td>" in html and "cdn" not in html.lower()
+        assert "class=\"lc-chart\"" in html and "data-figure=" in html and "<td>" in html and "cdn" not in html.lower()
     assert "徐汇" in page(yanpan, "/tasks/stats?by=receiver")
     assert "没有符合条件的任务" in page(yanpan, "/tasks/stats?title=没有这个")
     script = yanpan.get("/static/vendor/plotly.min.js")

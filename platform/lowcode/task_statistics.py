@@ -3,7 +3,6 @@ list's filters, as a table and a plotly bar chart. Self-contained so it can late
 the dashboards/ library."""
 from __future__ import annotations
 
-from markupsafe import Markup
 from sqlalchemy import case, func, select
 
 from lowcode import scoping
@@ -45,8 +44,8 @@ def _names(dimension: str, keys: list) -> dict:
     return {}
 
 
-def figure(rows: list[dict], dimension: str) -> Markup:
-    """A grouped bar chart (total, closed) as an HTML fragment; plotly.js is served locally."""
+def figure(rows: list[dict], dimension: str) -> dict:
+    """A grouped bar chart (total, closed) as plotly JSON, drawn in the page by static/charts.js."""
     import plotly.graph_objects as go
 
     x = [r["label"] for r in rows]
@@ -54,4 +53,4 @@ def figure(rows: list[dict], dimension: str) -> Markup:
                      go.Bar(name="已结束", x=x, y=[r["closed"] for r in rows])])
     fig.update_layout(barmode="group", title=f"按{DIMENSIONS[dimension]}统计", height=380,
                       margin={"l": 40, "r": 20, "t": 50, "b": 80}, font={"family": "Noto Sans CJK SC, sans-serif"})
-    return Markup(fig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False}))
+    return fig.to_plotly_json()

@@ -5,3 +5,10 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// A filter that applies itself when changed: <input data-autosubmit> submits its form.
+document.addEventListener("change", function (event) {
+  if (event.target.hasAttribute && event.target.hasAttribute("data-autosubmit") && event.target.form) {
+    event.target.form.submit();
+  }
+});
