@@ -266,3 +266,23 @@ def test_feedback_photos_must_be_the_submitters_own_and_are_claimed_by_the_feedb
     assert ids and len(claimed) == len(ids) and len({a.submission_id for a in claimed}) == 1
     submission = record(FormSubmission, claimed[0].submission_id)
     assert submission.business_key == f"work_item:{item.id}" and submission.form_key == item.form_key
+
+
+def test_personal_answers_are_stored_encrypted_and_kept_out_of_the_timeline(ctx):
+    from lowcode import personal
+
+    task = adopted_task("个人信息加密测试")
+    dispatch_to(task, ["310104000000"])
+    do("zd_xuhui", {"handling": "本单位处置", "handler_mobile": "13912345678"}, task_id=task.id)
+    signed = db_item(task.id, "zd_xuhui")
+    assert personal.is_token(signed.data["handler_mobile"]) and "13912345678" not in str(signed.data)
+    assert "13912345678" not in str(actions.timeline(task.id))
+
+
+def db_item(task_id: int, username: str) -> WorkItem:
+    from lowcode.extensions import db
+
+    db.session.expire_all()
+    return db.session.scalars(select(WorkItem).where(WorkItem.task_id == task_id, WorkItem.state == "done",
+                                                     WorkItem.completed_by_id == user(username).id)
+                              .execution_options(unscoped=True)).one()

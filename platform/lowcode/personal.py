@@ -156,7 +156,7 @@ def _form_context(path: str) -> bytes:
     return fields.field_context(FORM_TABLE, FORM_COLUMN, field_path or "-")
 
 
-def _is_token(value: str) -> bool:
+def is_token(value: str) -> bool:
     try:
         fields.token_key_id(value)
     except fields.MalformedToken:
@@ -174,7 +174,7 @@ def _plain(path: str, value: str) -> str:
 def protect_form(form, data):
     """The data with every x-personal value encrypted (values already encrypted stay as they are)."""
     ring = keyring.keyring()
-    return form.map_personal(data, lambda _field, path, value: value if _is_token(value)
+    return form.map_personal(data, lambda _field, path, value: value if is_token(value)
                              else fields.encrypt_field(ring, value, _form_context(path)))
 
 
@@ -200,7 +200,7 @@ def reencrypt_document(data, path: str = ""):
     if isinstance(data, list):
         items = [reencrypt_document(value, f"{path}.{i}" if path else str(i)) for i, value in enumerate(data)]
         return [new for new, _ in items], any(changed for _, changed in items)
-    if isinstance(data, str) and _is_token(data) and fields.needs_reencryption(keyring.keyring(), data):
+    if isinstance(data, str) and is_token(data) and fields.needs_reencryption(keyring.keyring(), data):
         return fields.reencrypt_field(keyring.keyring(), data, _form_context(path)), True
     return data, False
 

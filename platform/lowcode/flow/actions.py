@@ -8,7 +8,7 @@ from typing import Optional
 from bpmn import engine
 from sqlalchemy import or_, select
 
-from lowcode import audit, clock, form_service, notifications, publishing
+from lowcode import audit, clock, form_service, notifications, personal, publishing
 from lowcode.extensions import db
 from lowcode.flow import records, transitions
 from lowcode.flow.platform_services import ReceiverError, receiving_departments
@@ -157,7 +157,8 @@ def _complete_item(ctx: records.Context, item: WorkItem, data: dict, user) -> No
             db.session.rollback()
             raise FormInvalid({"": [form_service.ATTACHMENT_TAKEN]}) from None
     item.state = "done"
-    item.data = data
+    # Personal answers (x-personal: a handler's mobile, a rider's 身份证号) are stored encrypted.
+    item.data = personal.protect_form(form_service.form_for(ctx.pack, item.form_key), data) if item.form_key else data
     item.completed_at = clock.now()
     item.completed_by_id = user.id
     item.completed_by_name = user.display_name
@@ -306,4 +307,5 @@ def steps_of(items: list[WorkItem]) -> list[dict]:
 def _summary(data: Optional[dict]) -> str:
     if not data:
         return ""
-    return "；".join(f"{v}" for k, v in data.items() if isinstance(v, str) and v)[:200]
+    # Personal answers are tokens at rest and never shown in a timeline.
+    return "；".join(v for v in data.values() if isinstance(v, str) and v and not personal.is_token(v))[:200]

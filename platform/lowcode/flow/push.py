@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from connectors import feedback_push
-from lowcode import clock, outbox
+from lowcode import clock, form_service, outbox, personal
 from lowcode.definitions import checklist_form_key
 from lowcode.flow import records
 from lowcode.models import Clue, Dispatch, InboundWarning, ProcessInstance, Task, WorkItem
@@ -59,7 +59,9 @@ def _context(pack, clue: Clue | None, task: Task, dispatch: Dispatch, feedback: 
         "dispatch": {"id": dispatch.id, "receiver_code": dispatch.receiver.code, "receiver_name": dispatch.receiver.name,
                      "issuer_code": dispatch.issuer.code, "issuer_name": dispatch.issuer.name,
                      "requirements": dispatch.requirements, "signed_at": _plain(dispatch.signed_at)},
-        "feedback": {"form": feedback.form_key, "data": feedback.data, "submitted_at": _plain(feedback.completed_at),
+        # The peer system receives the answers in clear, over a signed push.
+        "feedback": {"form": feedback.form_key, "data": personal.reveal_form(form_service.form_for(pack, feedback.form_key),
+                                                                               feedback.data), "submitted_at": _plain(feedback.completed_at),
                      "submitted_by": feedback.completed_by_name, "department": feedback.department.name},
         "accepted": {"at": _plain(clock.now())},
     }

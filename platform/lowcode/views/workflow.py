@@ -9,7 +9,7 @@ from flask_appbuilder.api import BaseApi, protect, safe
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import select
 
-from lowcode import form_service, inbox, scoping, task_queries
+from lowcode import form_service, inbox, personal, scoping, task_queries
 from lowcode.extensions import db
 from lowcode.flow import actions
 from lowcode.models import Dispatch, ProcessInstance, Supervision, WorkItem
@@ -91,6 +91,8 @@ class WorkflowApi(BaseApi):
         work = inbox.context(item, g.user)
         data, draft = inbox.initial_data(work, g.user) if item.form_key else ({}, None)
         ctx = work.ctx
+        if item.state != "open" and item.form_key:   # answers given: personal ones masked
+            data = personal.mask_form(form_service.form_for(ctx.pack, item.form_key), data)
         return self.response(200, result={
             **_work_item(item), "may_act": work.may_act, "data": data, "draft_saved_at": _plain(draft.saved_at) if draft else None,
             "task": {"id": ctx.task.id, "title": ctx.task.title, "status": ctx.task.status} if ctx.task else None,
