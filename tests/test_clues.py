@@ -151,7 +151,7 @@ def test_statistics_group_in_sql_by_each_dimension(client, api, clues, marker):
     client.get("/logout/")
     web_login(client, "yanpan")
     page = client.get(f"/clues/statistics?by=type&title={marker}").get_data(as_text=True)
-    assert "Plotly.newPlot" in page and "/static/vendor/plotly.min.js" in page and "合计" in page
+    assert "data-figure=" in page and "/static/vendor/plotly.min.js" in page and "合计" in page
     assert client.get("/static/vendor/plotly.min.js").status_code == 200
     empty = client.get("/clues/statistics?title=不存在的线索标题xyz").get_data(as_text=True)
     assert "无可统计的数据" in empty
