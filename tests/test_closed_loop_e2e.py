@@ -68,8 +68,13 @@ class Officer:
     def work(self, step: str, **decisions) -> None:
         """Open the work item named `step：…` about the subject, answer it, submit."""
         page = self.page
-        page.goto(f"{self.base}{'/pda/tasks' if self.device is PDA else '/inbox/'}")
-        page.get_by_role("link", name=re.compile(f"{step}：.*{SUBJECT}")).first.click()
+        link = page.get_by_role("link", name=re.compile(f"{step}：.*{SUBJECT}")).first
+        for _ in range(60):   # with a real Celery worker, the clue's process starts in the background
+            page.goto(f"{self.base}{'/pda/tasks' if self.device is PDA else '/inbox/'}")
+            if link.count():
+                break
+            page.wait_for_timeout(500)
+        link.click()
         page.wait_for_url(re.compile(r"/\d+$"))
         page.locator("form.lc-form").wait_for()
         item_id = int(re.search(r"/(\d+)$", page.url)[1])
@@ -97,7 +102,8 @@ def record(app, model, **where):
         return db.session.scalars(query).one()
 
 
-def test_a_warning_travels_to_closure_on_the_web_and_the_pda_and_is_pushed(app, live_server, browser, receiver):
+def test_a_warning_travels_to_closure_on_the_web_and_the_pda_and_is_pushed(app, live_server, browser, receiver,
+                                                                          celery_worker):
     answer = post_warning(app, live_server, warning_type(app))
     assert answer["accepted"] == 1
     clue_id = answer["items"][0]["clue_id"]
