@@ -17,23 +17,32 @@ from locust import HttpUser, between, task
 
 DISTRICTS = ("huangpu", "xuhui", "changning", "jingan", "putuo", "hongkou", "yangpu", "minhang", "baoshan", "jiading",
              "pudong", "jinshan", "songjiang", "qingpu", "fengxian", "chongming")
-ACCOUNTS = itertools.cycle([f"{post}_{d}" for d in DISTRICTS for post in ("zd", "dd", "pda")] + ["yanpan"])
+WEB_ACCOUNTS = itertools.cycle([f"{post}_{d}" for d in DISTRICTS for post in ("zd", "dd")] + ["yanpan"])
+PDA_ACCOUNTS = itertools.cycle([f"pda_{d}" for d in DISTRICTS])
 PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo@2026")
 WORDS = ("站", "骑手", "企业", "头盔", "号牌", "事故", "副本1")
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
-class Officer(HttpUser):
+class SignedIn(HttpUser):
+    abstract = True
     wait_time = between(2, 6)
+    accounts = WEB_ACCOUNTS
 
     def on_start(self) -> None:
-        self.username = next(ACCOUNTS)
+        self.username = next(self.accounts)
         page = self.client.get("/login/", name="登录页").text
         token = next(a or b for a, b in _CSRF.findall(page))
         self.client.post("/login/", data={"username": self.username, "password": PASSWORD, "csrf_token": token},
                          name="登录", allow_redirects=False)
         self.task_ids: list[str] = []
         self.clue_ids: list[str] = []
+
+
+class Officer(SignedIn):
+    """A 支队 or 大队 officer, or the city's analyst, at a desk."""
+
+    weight = 2
 
     @task(4)
     def inbox(self) -> None:
@@ -64,10 +73,6 @@ class Officer(HttpUser):
         if self.clue_ids:
             self.client.get(f"/clues/{random.choice(self.clue_ids)}", name="详情:线索")
 
-    @task(2)
-    def pda_list(self) -> None:
-        self.client.get("/pda/tasks", name="PDA:待反馈")
-
     @task(1)
     def task_statistics(self) -> None:
         self.client.get("/tasks/stats", name="统计:任务")
@@ -76,3 +81,24 @@ class Officer(HttpUser):
     def clue_statistics(self) -> None:
         self.client.get("/clues/statistics", params={"by": random.choice(("type", "level", "department"))},
                         name="统计:线索")
+
+
+class PdaOfficer(SignedIn):
+    """A 大队 officer in the street with the handheld: the tasks awaiting feedback, one of them."""
+
+    weight = 1
+    accounts = PDA_ACCOUNTS
+
+    @task(3)
+    def pda_list(self) -> None:
+        page = self.client.get("/pda/tasks", name="PDA:待反馈").text
+        self.task_ids = re.findall(r'href="/pda/work/(\d+)"', page) or self.task_ids
+
+    @task(2)
+    def pda_work(self) -> None:
+        if self.task_ids:
+            self.client.get(f"/pda/work/{random.choice(self.task_ids)}", name="PDA:办理页")
+
+    @task(1)
+    def notifications(self) -> None:
+        self.client.get("/pda/notifications", name="PDA:通知")

@@ -1,12 +1,13 @@
 """Load test of the closed loop: 100 concurrent officers (perf/locustfile.py) against 200,000
-tasks on PostgreSQL, the application served as `make run` serves it. Prints p50/p95/p99, requests
+tasks on PostgreSQL. Prints p50/p95/p99, requests
 per second and errors per request type against its target: 200 ms for lists, searches, details
 and PDA pages, 1 s for statistics. Last line: `worst_p95_ratio_to_target=R` (R ≤ 1: all met).
 
 Run (after `make perf-tools`, which makes .venv-perf with locust):
   DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/lowcode_load \\
   .venv/bin/python perf/run_closed_loop_load.py [--tasks 200000] [--users 100] [--seconds 120]
-The database is created when missing and filled once (perf/datagen/closed_loop.py).
+The database is created when missing and filled once (perf/datagen/closed_loop.py); the
+application runs under gunicorn, one worker process per core.
 """
 from __future__ import annotations
 
@@ -45,15 +46,20 @@ def main() -> None:
     env.pop("REDIS_URL", None)
     subprocess.run([sys.executable, "-m", "perf.datagen.closed_loop", "--tasks", str(args.tasks)], cwd=ROOT, env=env,
                    check=True)
-    # Roles and definitions as this checkout has them (serve publishes only packs never published).
-    subprocess.run([str(ROOT / ".venv" / "bin" / "lowcode"), "load-definitions"], cwd=ROOT, env=env, check=True)
+    # Schema, roles and definitions as this checkout has them (serve publishes only new packs).
+    for command in ("migrate", "load-definitions"):
+        subprocess.run([str(ROOT / ".venv" / "bin" / "lowcode"), command], cwd=ROOT, env=env, check=True)
     port = _free_port()
-    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "lowcode"), "serve"], cwd=ROOT,
-                              env={**env, "LOWCODE_PORT": str(port)}, stdout=subprocess.DEVNULL)
+    # A production server: one worker process per core, a few threads each.
+    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(os.cpu_count() or 2),
+                               "--threads", "4", "--bind", f"127.0.0.1:{port}", "lowcode.app:create_app()"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for(f"http://127.0.0.1:{port}/health")
         prefix = instance / "locust"
+        # Figures of the steady state: the stats restart once every officer has signed in.
         subprocess.run([str(LOCUST), "-f", str(ROOT / "perf" / "locustfile.py"), "--headless", "--only-summary",
+                        "--reset-stats",
                         "-u", str(args.users), "-r", str(max(1, args.users // 10)), "-t", f"{args.seconds}s",
                         "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix)], cwd=ROOT, env=env, check=False)
         _report(Path(f"{prefix}_stats.csv"), args)
