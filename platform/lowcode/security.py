@@ -1,7 +1,7 @@
 """Flask-AppBuilder security wired to our officers, departments and audit trail."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request
+from flask import abort, flash, g, has_request_context, redirect, request
 from flask_appbuilder.actions import action
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.security.sqla.manager import SecurityManager
@@ -128,6 +128,17 @@ class PlatformSecurityManager(SecurityManager):
     userdbmodelview = OfficerView
     authdbview = PlatformAuthDBView
     resetpasswordview = ScopedResetPasswordView
+
+    def _has_view_access(self, user, permission_name, view_name):
+        """Answered from the user's permissions, read once per request: a page asks dozens of times
+        (its views, buttons and menu), and each answer would otherwise be a query."""
+        roles = self.get_user_roles(user)
+        if not has_request_context() or any(role.name in self.builtin_roles for role in roles):
+            return super()._has_view_access(user, permission_name, view_name)
+        known = g.get("user_permissions")
+        if known is None or known[0] != getattr(user, "id", None):
+            known = g.user_permissions = (getattr(user, "id", None), self.get_user_permissions(user))
+        return (permission_name, view_name) in known[1]
 
     def auth_user_db(self, username, password):
         g.pop("login_refusal", None)
