@@ -14,6 +14,7 @@ import random
 import re
 
 from locust import HttpUser, between, task
+from locust.exception import StopUser
 
 DISTRICTS = ("huangpu", "xuhui", "changning", "jingan", "putuo", "hongkou", "yangpu", "minhang", "baoshan", "jiading",
              "pudong", "jinshan", "songjiang", "qingpu", "fengxian", "chongming")
@@ -33,8 +34,11 @@ class SignedIn(HttpUser):
         self.username = next(self.accounts)
         page = self.client.get("/login/", name="登录页").text
         token = next(a or b for a, b in _CSRF.findall(page))
-        self.client.post("/login/", data={"username": self.username, "password": PASSWORD, "csrf_token": token},
-                         name="登录", allow_redirects=False)
+        with self.client.post("/login/", data={"username": self.username, "password": PASSWORD, "csrf_token": token},
+                              name="登录", allow_redirects=False, catch_response=True) as response:
+            if response.status_code != 302:   # not signed in: the pages would only redirect to the login
+                response.failure(f"登录失败：HTTP {response.status_code}")
+                raise StopUser()
         self.task_ids: list[str] = []
         self.clue_ids: list[str] = []
 
