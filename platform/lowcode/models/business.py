@@ -74,6 +74,8 @@ class Dispatch(ScopedMixin, AuditedMixin, Model):
 
     __tablename__ = "dispatch"
     __audit_label__ = "下发"
+    # A receiver sees a task through its dispatches: the scope index answers with their task ids.
+    __scope_include__ = ("id", "task_id")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), nullable=False, index=True)

@@ -5,10 +5,12 @@ from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 
-def scope_index(table: str, column="dept_path") -> Index:
+def scope_index(table: str, include: tuple[str, ...] = ("id",)) -> Index:
     """The index of the scoping filter `dept_path LIKE 'prefix%'`. On PostgreSQL only a
-    pattern-ops index serves a prefix LIKE whatever the database's collation."""
-    return Index(f"ix_{table}_dept_path", column, postgresql_ops={"dept_path": "varchar_pattern_ops"})
+    pattern-ops index serves a prefix LIKE whatever the database's collation, and the included
+    columns let "which ids are in scope" be answered from the index alone."""
+    return Index(f"ix_{table}_dept_path", "dept_path", postgresql_ops={"dept_path": "varchar_pattern_ops"},
+                 postgresql_include=list(include))
 
 
 class ScopedMixin:
@@ -20,12 +22,13 @@ class ScopedMixin:
     """
 
     __indexes__: tuple = ()
+    __scope_include__: tuple[str, ...] = ("id",)
     dept_path: Mapped[str] = mapped_column(String(255), default="/")
 
     @declared_attr.directive
     def __table_args__(cls):
         # extend_existing as Flask-AppBuilder's Model has it (its user table is extended by Officer).
-        return (scope_index(cls.__tablename__), *cls.__indexes__, {"extend_existing": True})
+        return (scope_index(cls.__tablename__, cls.__scope_include__), *cls.__indexes__, {"extend_existing": True})
 
 
 class AuditedMixin:
