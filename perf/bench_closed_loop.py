@@ -21,7 +21,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=10_000)
     args = parser.parse_args()
-    from lowcode import clock, intake, publishing
+    from lowcode import clock, intake
+    from perf import choose
     from lowcode.app import create_app
     from lowcode.extensions import db
     from lowcode.models import ApiClient
@@ -39,8 +40,7 @@ def main() -> None:
         key = intake.issue_key(client)
         db.session.add(client)
         db.session.commit()
-        pack = publishing.current_tree().packs["nmv"]
-        kind = "STATION_PLATE_COVERAGE_LOW"  # one clue per warning
+        pack, kind = choose.warning_type(clue_generation={"mode": "per_warning"})   # one clue per warning
         payload = sample(pack, pack.warning_types[kind].content["payload_form"])
     districts = ["310101", "310104", "310105", "310106", "310107", "310109", "310110", "310112", "310113",
                  "310114", "310115", "310116", "310117", "310118", "310120", "310151"]

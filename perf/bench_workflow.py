@@ -54,7 +54,7 @@ def persisted_rate(url: str, dispatches: int) -> float:
     from lowcode.flow import actions
     from lowcode.models import Department, Dispatch, Officer, Task, WorkItem
     from lowcode.server import prepare
-    from lowcode import publishing
+    from perf import choose
 
     instance = tempfile.mkdtemp(prefix="bench-workflow-")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "REDIS_URL": None, "CELERY_EAGER": True})
@@ -62,8 +62,10 @@ def persisted_rate(url: str, dispatches: int) -> float:
         prepare(app)
         root = db.session.scalar(select(Department).where(Department.depth == 0))
         officer_ids = {o.username: o.id for o in db.session.scalars(select(Officer))}
-        clue_id = actions.create_clue(warning_type="STATION_PLATE_COVERAGE_LOW", title="基准测试", department=root,
-                                      source="总队研判").id
+        # The loop below reviews, evaluates and dispatches: a type with review and without approval.
+        pack, kind = choose.warning_type(review_required=True, approval_required=False)
+        clue_id = actions.create_clue(warning_type=kind, title="基准测试", department=root,
+                                      source=pack.warning_types[kind].content["source"]).id
     spent, statements = [], {"timed": False, "count": 0}
 
     def count(*_):
@@ -83,7 +85,7 @@ def persisted_rate(url: str, dispatches: int) -> float:
                 query = query.where(getattr(WorkItem, column) == value)
             item = db.session.scalars(query.limit(1)).one()
             # The checklist's photos are uploaded by the officer before the submit, as in the browser.
-            data = sample(publishing.current_tree().packs["nmv"], item.form_key, officer,
+            data = sample(pack, item.form_key, officer,
                           **answers.get(item.task_name, {}))
             statements["timed"], started = True, time.perf_counter()
             actions.submit(item.id, data, officer)

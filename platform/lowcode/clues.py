@@ -25,7 +25,8 @@ ATTACHMENT_KINDS = (("image/", "image"), ("video/", "video"))
 
 @dataclass(frozen=True)
 class Catalogue:
-    """Code → name tables of the pack in force, for filters, lists and statistics."""
+    """Code → name tables of the packs in force that define warning types, for filters, lists and
+    statistics."""
 
     warning_types: dict[str, str]
     levels: dict[str, dict]
@@ -34,16 +35,17 @@ class Catalogue:
     sources: list[str]
 
 
-def catalogue(pack_code: str = "nmv") -> Catalogue:
-    pack = publishing.current_tree().packs[pack_code]
-    levels = sorted((d.content for d in pack.clue_levels.values()), key=lambda level: level["order"])
-    categories = [d.content for d in pack.clue_types.values()]
+def catalogue() -> Catalogue:
+    packs = publishing.business_packs()
+    levels = sorted((d.content for pack in packs for d in pack.clue_levels.values()), key=lambda level: level["order"])
+    categories = [d.content for pack in packs for d in pack.clue_types.values()]
+    warnings = sorted((code, d.content) for pack in packs for code, d in pack.warning_types.items())
     return Catalogue(
-        warning_types={code: d.content["name"] for code, d in sorted(pack.warning_types.items())},
+        warning_types={code: warning["name"] for code, warning in warnings},
         levels={level["code"]: level for level in levels},
         types={f"{c['code']}/{s['code']}": f"{c['name']} / {s['name']}" for c in categories for s in c["subtypes"]},
         categories={c["code"]: c["name"] for c in categories},
-        sources=sorted({d.content["source"] for d in pack.warning_types.values()}),
+        sources=sorted({warning["source"] for _, warning in warnings}),
     )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 import forms.examples
-from lowcode import clock, form_service, intake
+from lowcode import clock, form_service, intake, publishing
 from lowcode.extensions import db
 from lowcode.flow import actions, records
 from lowcode.flow.timers import fire_due
@@ -80,7 +80,7 @@ def _feed() -> ApiClient:
 
 
 def _receive(rng: random.Random, start: dt.datetime) -> int | None:
-    packs = intake.warning_packs()
+    packs = publishing.warning_packs()
     code = rng.choice(sorted(packs))
     pack = packs[code]
     warning = pack.warning_types[code].content

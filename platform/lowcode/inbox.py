@@ -78,7 +78,7 @@ class WorkContext:
 
 def context(item: WorkItem, user) -> WorkContext:
     ctx = records.context(records.get(ProcessInstance, item.instance_id))
-    work = WorkContext(item, ctx, item.state == "open" and actions.may_act(user, item), labels=task_queries.labels(ctx.pack.code))
+    work = WorkContext(item, ctx, item.state == "open" and actions.may_act(user, item), labels=task_queries.labels())
     if item.display_form_key:
         data = _display_data(item, ctx)
         if data is not None:

@@ -86,11 +86,6 @@ def raw_text(row: InboundWarning) -> str:
     return personal.decrypt(RAW_TABLE, RAW_COLUMN, f"{row.batch_id}/{row.position}", row.raw)
 
 
-def warning_packs() -> dict:
-    """Each warning type code of the definitions in force → the pack that defines it."""
-    return {code: pack for pack in publishing.current_tree().packs.values() for code in pack.warning_types}
-
-
 def _envelope_errors(item: Any, packs: dict) -> dict[str, str]:
     if not isinstance(item, dict):
         return {"": "每条预警应为 JSON 对象"}
@@ -144,7 +139,7 @@ def _owners() -> dict[str, Department]:
 def process(ids: Iterable[int], start_processes: bool = True) -> list[dict]:
     """Validate, deduplicate and turn stored items into clues; returns one answer per item. The
     new clues' processes start in a Celery job unless the caller starts them itself."""
-    packs = warning_packs()
+    packs = publishing.warning_packs()
     answers, new_clues = [], []
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):
@@ -240,7 +235,7 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> Clue:
     subject, label = {**subject, "id": merge_key[1]}, subject.get("name") or subject["id"]
     if person:
         subject, subject_key, label = personal.protect_subject(subject)
-    clue = actions.new_clue(pack_code=pack.code, warning_type=item["type"], title=f"{warning['name']}：{label}",
+    clue = actions.new_clue(warning_type=item["type"], title=f"{warning['name']}：{label}",
                             department=department, source=warning["source"], subject=subject,
                             payload=personal.protect_form(form_service.form_for(pack, warning["payload_form"]), item["payload"]))
     if person:

@@ -207,6 +207,16 @@ def current_tree() -> DefinitionTree:
     return tree_for(current_releases())
 
 
+def warning_packs() -> dict:
+    """Each warning type code of the definitions in force → the pack that defines it."""
+    return {code: pack for pack in current_tree().packs.values() for code in pack.warning_types}
+
+
+def business_packs() -> list:
+    """The packs in force that define warning types (their clues, tasks, levels and types)."""
+    return [pack for _, pack in sorted(current_tree().packs.items()) if pack.warning_types]
+
+
 def tree_key(releases: dict[str, DefinitionRelease]) -> str:
     """The name of a combination of releases (its folder under instance/definitions/)."""
     return hashlib.sha256("".join(f"{c}:{r.sha256};" for c, r in sorted(releases.items())).encode()).hexdigest()[:16]

@@ -13,7 +13,7 @@ from typing import Optional
 from sqlalchemy import func, or_, select
 
 from lowcode import clock, publishing, scoping
-from lowcode.definitions import Pack, resolve_form_key
+from lowcode.definitions import resolve_form_key
 from lowcode.distinct import distinct_values
 from lowcode.extensions import db
 from lowcode.flow import actions
@@ -27,17 +27,15 @@ SORTS = {"created_at": Task.created_at, "title": Task.title, "level": Task.level
 
 # ------------------------------------------------------------------ names from the definitions
 
-def labels(pack_code: str = "nmv") -> dict[str, dict[str, str]]:
-    """Names of task levels and types (\"CATEGORY/SUBTYPE\") of the definitions in force."""
-    pack: Optional[Pack] = publishing.current_tree().packs.get(pack_code)
-    if pack is None:
-        return {"level": {}, "type": {}}
-    types = {}
-    for category in pack.task_types.values():
-        for subtype in category.content.get("subtypes", []):
-            types[f"{category.code}/{subtype['code']}"] = f"{category.content['name']}/{subtype['name']}"
-    return {"level": {code: d.content["name"] for code, d in pack.task_levels.items()}, "type": types,
-            "level_color": {code: d.content.get("color", "#777") for code, d in pack.task_levels.items()}}
+def labels() -> dict[str, dict[str, str]]:
+    """Names of task levels and types (\"CATEGORY/SUBTYPE\") of the packs in force that define warning types."""
+    packs = publishing.business_packs()
+    levels = {code: d.content for pack in packs for code, d in pack.task_levels.items()}
+    types = {f"{category.code}/{subtype['code']}": f"{category.content['name']}/{subtype['name']}"
+             for pack in packs for category in pack.task_types.values()
+             for subtype in category.content.get("subtypes", [])}
+    return {"level": {code: level["name"] for code, level in levels.items()}, "type": types,
+            "level_color": {code: level.get("color", "#777") for code, level in levels.items()}}
 
 
 # ------------------------------------------------------------------ the list

@@ -202,12 +202,8 @@ def _read_key_file(path: Path) -> tuple[str, bytes]:
     return parse_entry(entries[0], str(path))
 
 
-def _write_exclusive(path: Path, text: str) -> bool:
-    """Create `path` (0600) holding `text`, atomically: False if it already exists.
-
-    The content is written to a private temporary file first and hard-linked into place, so a
-    concurrent reader (another worker starting at the same moment) never sees a half-written key.
-    """
+def _private_copy(path: Path, text: str) -> Path:
+    """`text` written and synced to a new private (0600) file beside `path`, to be moved into place."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -215,6 +211,20 @@ def _write_exclusive(path: Path, text: str) -> bool:
             handle.write(text + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _write_exclusive(path: Path, text: str) -> bool:
+    """Create `path` (0600) holding `text`, atomically: False if it already exists.
+
+    The content is written to a private temporary file first and hard-linked into place, so a
+    concurrent reader (another worker starting at the same moment) never sees a half-written key.
+    """
+    tmp = _private_copy(path, text)
+    try:
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -233,13 +243,8 @@ def _write_exclusive(path: Path, text: str) -> bool:
 
 def _replace(path: Path, text: str) -> None:
     """Replace `path` (0600) atomically: readers see the old content or the new, never a mix."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    tmp = _private_copy(path, text)
     try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(text + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

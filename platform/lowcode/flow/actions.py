@@ -28,12 +28,13 @@ class FormInvalid(ActionRefused):
         self.errors = errors
 
 
-def new_clue(*, warning_type: str, title: str, department: Department, source: str, pack_code: str = "nmv",
+def new_clue(*, warning_type: str, title: str, department: Department, source: str,
              subject: Optional[dict] = None, payload: Optional[dict] = None) -> Clue:
-    """A clue row of a warning type, its level and type from the definitions in force; no process yet."""
-    pack = publishing.current_tree().packs[pack_code]
+    """A clue row of a warning type, its level and type from the pack in force that defines the
+    type; no process yet."""
+    pack = publishing.warning_packs()[warning_type]
     warning = pack.warning_types[warning_type].content
-    clue = Clue(pack_code=pack_code, warning_type=warning_type, title=title, level_code=warning["clue_level"],
+    clue = Clue(pack_code=pack.code, warning_type=warning_type, title=title, level_code=warning["clue_level"],
                 type_code=f"{warning['clue_type']['category']}/{warning['clue_type']['subtype']}", source=source,
                 district_code=department.district_code, department_id=department.id, dept_path=department.path,
                 subject=subject or {}, subject_key=(subject or {}).get("id"), payload=payload or {},

@@ -33,7 +33,7 @@ def detail(task_id: int, user) -> dict:
     task_queries.mark_supervisions_read(dispatches, user)
     return {"task": task, "issuer_view": task_queries.is_issuer_view(task), "dispatches": dispatches,
             "tree": task_queries.handling_tree(task, dispatches), "steps": task_queries.steps(task),
-            "labels": task_queries.labels(task.pack_code), "checklist": task_queries.checklist_key(task),
+            "labels": task_queries.labels(), "checklist": task_queries.checklist_key(task),
             "is_issuer": user.department_id == task.issuer_department_id}
 
 
