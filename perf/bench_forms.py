@@ -20,26 +20,13 @@ import forms  # noqa: E402
 from forms.fields import Field  # noqa: E402
 from lowcode.definitions import form_ui, load_tree  # noqa: E402
 from pda_renderer import render_pda  # noqa: E402
-from tests.form_samples import sample  # noqa: E402
+from forms.examples import example  # noqa: E402
 
 ATTACHMENT_ID = "0123456789abcdef0123456789abcdef"
 
 
 def field_count(field: Field) -> int:
     return 1 + sum(field_count(child) for child in field.children) + (field_count(field.item) if field.item else 0)
-
-
-def with_attachment_ids(field: Field, value: Any) -> Any:
-    """The sample answers with stored-attachment ids where the form takes files."""
-    if field.kind == "object" and isinstance(value, dict):
-        return {name: with_attachment_ids(field.child[name], item) for name, item in value.items() if name in field.child}
-    if field.kind == "group" and isinstance(value, list):
-        return [with_attachment_ids(field.item, row) for row in value]
-    if field.kind == "attachment":
-        return ATTACHMENT_ID
-    if field.kind == "attachments":
-        return [ATTACHMENT_ID] * max(1, field.min_items)
-    return value
 
 
 def p95(timings: list[float]) -> float:
@@ -61,11 +48,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=500)
     args = parser.parse_args()
-    pack = load_tree(ROOT / "definitions").packs["nmv"]
-    checklists = {key: forms.compile_form(pack.forms[key].uri, pack.form_registry, form_ui(pack, key))
+    checklists = {f"{pack.code}/{key}": forms.compile_form(pack.forms[key].uri, pack.form_registry, form_ui(pack, key))
+                  for pack in load_tree(ROOT / "definitions").packs.values()
                   for key in pack.forms if key.startswith("forms/checklists/")}
     key, form = max(checklists.items(), key=lambda item: field_count(item[1].root))
-    data = with_attachment_ids(form.root, sample(pack, key))
+    data = example(form, attach=lambda field, path: ATTACHMENT_ID)   # ids of stored files, as a post holds
     assert form.errors(form.normalise(data)) == {}, form.errors(form.normalise(data))
     invalid = form.defaults()
     print(f"form={key} fields={field_count(form.root)} rounds={args.rounds}")
