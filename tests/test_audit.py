@@ -87,3 +87,54 @@ def test_audit_page_searches_by_action(client):
     html = client.get("/audit/list/?_flt_0_action=login").get_data(as_text=True)
     assert "审计日志" in html and "登录成功" in html
     assert "创建演示账号" not in html
+
+
+def test_a_transactions_events_are_chained_at_its_commit_with_one_lock_of_the_head(app, db_session):
+    from sqlalchemy import event as sa_event
+
+    from lowcode import audit
+
+    with app.test_request_context():
+        departments = db_session.scalars(select(Department).where(Department.depth == 2).limit(2)).all()
+        names = [d.name for d in departments]
+        statements = []
+
+        def seen(_conn, _cursor, statement, *_):
+            statements.append(statement)
+
+        sa_event.listen(db_session.get_bind(), "before_cursor_execute", seen)
+        try:
+            departments[0].name += "（甲）"
+            db_session.flush()
+            audit.record("test_event", "Department", departments[0].id, "一次事务中的事件")
+            departments[1].name += "（乙）"
+            db_session.flush()
+            assert not [s for s in statements if "audit" in s]  # nothing chained before the commit
+            db_session.commit()
+        finally:
+            sa_event.remove(db_session.get_bind(), "before_cursor_execute", seen)
+        assert len([s for s in statements if s.startswith("UPDATE audit_chain_head")]) == 2  # locked, advanced
+        rows = db_session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(3)).all()[::-1]
+        assert [r.action for r in rows] == ["update", "test_event", "update"]
+        assert [r.seq for r in rows] == list(range(rows[0].seq, rows[0].seq + 3))
+        for department, name in zip(departments, names):
+            department.name = name
+        db_session.commit()
+
+
+def test_a_rolled_back_savepoint_drops_the_events_held_since_it_began(app, db_session):
+    from lowcode import audit
+
+    with app.test_request_context():
+        audit.record("test_event", "Chain", 1, "保存点之前")
+        try:
+            with db_session.begin_nested():
+                audit.record("test_event", "Chain", 2, "保存点之内")
+                raise RuntimeError("回滚保存点")
+        except RuntimeError:
+            pass
+        with db_session.begin_nested():
+            audit.record("test_event", "Chain", 3, "提交的保存点之内")
+        db_session.commit()
+        rows = db_session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(2)).all()[::-1]
+        assert [r.summary for r in rows] == ["保存点之前", "提交的保存点之内"]

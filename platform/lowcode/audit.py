@@ -3,6 +3,10 @@
 State changes of `AuditedMixin` models are recorded automatically by a flush hook, in the same
 transaction as the change itself (no change without its record, no record without its change).
 Reads of personal data and domain actions call `record` directly.
+
+A session's rows are held until its commit and chained there in one append: the chain head is
+locked once per transaction, for the moment of the commit only, however many flushes and events
+the transaction had. A rollback drops them, a rolled-back savepoint those held since it began.
 """
 from __future__ import annotations
 
@@ -76,28 +80,30 @@ def record(
     *,
     session: Optional[Session] = None,
     connection=None,
-    at_flush: bool = False,
 ) -> None:
-    """Write one audit event in the current transaction (of `connection`, else of `session`).
-
-    `at_flush`: hold the row until the session's next flush or its commit, and write it with that
-    flush's own rows in one statement (hot paths that commit right after); a rollback drops it.
-    """
+    """Write one audit event in the current transaction: of `connection` at once, else of
+    `session`, where it is chained when that transaction commits."""
     row = _row(action, object_type, object_id, summary, before, after)
     if connection is not None:
         audit_chain.append(connection, [row])
         return
     session = _default_session(session)
-    if at_flush:
-        session = session() if isinstance(session, scoped_session) else session
-        if not session.in_transaction():
-            session.begin()  # so that the end of this transaction, however it ends, drops the row
-        session.info.setdefault(_HELD, []).append(row)
-    else:
-        audit_chain.append(session.connection(), [row])
+    session = session() if isinstance(session, scoped_session) else session
+    if not session.in_transaction():
+        session.begin()  # so that the end of this transaction, however it ends, drops the row
+    _hold(session, [row])
 
 
 _HELD = "audit_rows_held"
+_COMMITTING = "audit_committing"
+_SAVEPOINTS = "audit_savepoints"
+
+
+def _hold(session: Session, rows: list[dict]) -> None:
+    if session.info.get(_COMMITTING):  # a flush after the commit's append: chained at once
+        audit_chain.append(session.connection(), rows)
+    else:
+        session.info.setdefault(_HELD, []).extend(rows)
 
 
 def _row(action, object_type, object_id, summary, before, after) -> dict:
@@ -198,7 +204,7 @@ def _label(obj) -> str:
 
 
 def _after_flush(session: Session, _context) -> None:
-    rows = session.info.pop(_HELD, [])
+    rows = []
     for obj in session.new:
         if isinstance(obj, AuditedMixin):
             rows.append(_row("create", type(obj).__name__, _pk(obj), f"新增{_label(obj)}", None, _snapshot(obj)))
@@ -211,21 +217,36 @@ def _after_flush(session: Session, _context) -> None:
     for obj in session.deleted:
         if isinstance(obj, AuditedMixin):
             rows.append(_row("delete", type(obj).__name__, _pk(obj), f"删除{_label(obj)}", _snapshot(obj), None))
-    if rows:  # one statement for the whole flush, however many records changed
-        audit_chain.append(session.connection(), rows)
+    if rows:
+        _hold(session, rows)
 
 
 def _before_commit(session: Session) -> None:
-    if session.info.get(_HELD):
-        session.flush()  # writes the held rows, unless there is nothing to flush
+    if session.in_nested_transaction():  # a savepoint's rows stay held with the transaction's
+        return
+    session.flush()  # the last changes' rows join the held ones (a no-op when nothing is pending)
     held = session.info.pop(_HELD, None)
     if held:
         audit_chain.append(session.connection(), held)
+    session.info[_COMMITTING] = True
+
+
+def _after_transaction_create(session: Session, transaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(_SAVEPOINTS, {})[transaction] = len(session.info.get(_HELD, ()))
+
+
+def _after_soft_rollback(session: Session, previous_transaction) -> None:
+    mark = session.info.get(_SAVEPOINTS, {}).get(previous_transaction)
+    if mark is not None:
+        del session.info.get(_HELD, [])[mark:]
 
 
 def _after_transaction_end(session: Session, transaction) -> None:
+    # A savepoint's mark outlives it: SQLAlchemy reports its rollback after its end.
     if transaction.parent is None:
-        session.info.pop(_HELD, None)
+        for key in (_HELD, _COMMITTING, _SAVEPOINTS):
+            session.info.pop(key, None)
 
 
 def _pk(obj) -> str:
@@ -235,6 +256,8 @@ def _pk(obj) -> str:
 def install() -> None:
     """Attach the hooks to every Session; idempotent."""
     for name, hook in (("after_flush", _after_flush), ("before_commit", _before_commit),
+                       ("after_transaction_create", _after_transaction_create),
+                       ("after_soft_rollback", _after_soft_rollback),
                        ("after_transaction_end", _after_transaction_end)):
         if not event.contains(Session, name, hook):
             event.listen(Session, name, hook)

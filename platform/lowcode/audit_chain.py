@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from dataclasses import dataclass
+from functools import cache
 from typing import Iterable, Optional
 
 from sqlalchemy import insert, select, update
@@ -60,11 +61,19 @@ def _previous(stored: Optional[str]) -> bytes:
     return bytes.fromhex(stored.partition(".")[2]) if stored else _genesis()
 
 
+@cache
+def _lock_head_statement():
+    # The no-op UPDATE takes the lock and, returning the head, reads it in the same statement.
+    return update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=HEAD.c.seq).returning(HEAD.c.seq, HEAD.c.mac)
+
+
 def _lock_head(connection) -> tuple[int, Optional[str]]:
     """Take the chain's lock for this transaction and return (last position, last mac)."""
-    if connection.execute(update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=HEAD.c.seq)).rowcount == 0:
+    head = connection.execute(_lock_head_statement()).first()
+    if head is None:
         connection.execute(insert(HEAD).values(id=HEAD_ID, seq=0, mac=None))
-    seq, mac = connection.execute(select(HEAD.c.seq, HEAD.c.mac).where(HEAD.c.id == HEAD_ID)).one()
+        head = connection.execute(_lock_head_statement()).one()
+    seq, mac = head
     if seq == 0:  # rows written before the chain existed are chained first, in their order
         seq, mac = _chain_unchained(connection, seq, mac)
     return seq, mac

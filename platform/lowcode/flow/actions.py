@@ -163,7 +163,7 @@ def _complete_item(ctx: records.Context, item: WorkItem, data: dict, user) -> No
     item.completed_at = clock.now()
     item.completed_by_id = user.id
     item.completed_by_name = user.display_name
-    audit.record("submit", "WorkItem", item.id, f"{user.display_name}办理“{item.title}”", at_flush=True)
+    audit.record("submit", "WorkItem", item.id, f"{user.display_name}办理“{item.title}”")
 
 
 def _task_instances(task: Task) -> list[ProcessInstance]:
