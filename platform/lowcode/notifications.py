@@ -7,7 +7,7 @@ from typing import Iterable, Optional
 
 from flask import g
 from flask_appbuilder.security.sqla.models import Role
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, false, func, insert, literal, select, update
 
 from lowcode import clock
 from lowcode.extensions import db
@@ -18,28 +18,33 @@ KINDS = {"work": "新待办", "returned": "退回重办", "supervise": "督办",
 UNSCOPED = {"unscoped": True}
 
 
-def recipients(department_id: Optional[int], roles: Iterable[str] = ()) -> list[int]:
-    """Active officers of a department, holding one of `roles` (any role when none is named)."""
-    if department_id is None:
-        return []
+def recipients(department_id: Optional[int], roles: Iterable[str] = ()) -> Select:
+    """Active officers of a department, holding one of `roles` (any role when none is named): the
+    query of their ids, which `notify` writes from without reading them first."""
     query = select(Officer.id).where(Officer.department_id == department_id, Officer.active.is_(True))
+    if department_id is None:
+        return query.where(false())
     roles = [r for r in roles if r]
     if roles:
         query = query.join(Officer.roles).where(Role.name.in_(roles)).distinct()
-    return list(db.session.scalars(query.execution_options(**UNSCOPED)))
+    return query
 
 
-def notify(user_ids: Iterable[int], kind: str, title: str, body: str = "", **refs) -> None:
-    now = clock.now()
-    for user_id in user_ids:
-        db.session.add(Notification(user_id=user_id, kind=kind, title=f"{KINDS[kind]}：{title}"[:300],
-                                    body=body or "", created_at=now, **refs))
+def notify(recipients: Select, kind: str, title: str, body: str = "", **refs) -> None:
+    """One row per recipient, by one INSERT ... SELECT in the caller's transaction."""
+    values = {"kind": kind, "title": f"{KINDS[kind]}：{title}"[:300], "body": body or "", "created_at": clock.now(),
+              **refs}
+    columns = Notification.__table__.c
+    officers = recipients.subquery()
+    rows = select(officers.c.id, *(literal(value, columns[name].type) for name, value in values.items()))
+    db.session.execute(insert(Notification.__table__).from_select(["user_id", *values], rows)
+                       .execution_options(**UNSCOPED))
 
 
 def about_work_item(item: WorkItem, kind: str, body: str = "") -> None:
     """Tell whoever may act on a work item (its department and roles)."""
     notify(recipients(item.department_id, item.roles.split("|")), kind, item.title, body,
-           work_item=item, task_id=item.task_id, dispatch_id=item.dispatch_id)
+           work_item_id=item.id, task_id=item.task_id, dispatch_id=item.dispatch_id)
 
 
 def unread_count(user) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bpmn import engine
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from lowcode import audit, clock, notifications
 from lowcode.definitions import resolve_form_key
@@ -94,13 +94,15 @@ def _sync_work_items(ctx: Context, ready: list, open_tasks: set[str] | None) -> 
             _create_work_item(ctx, task)
 
 
-def _create_work_item(ctx: Context, task) -> WorkItem:
+def _create_work_item(ctx: Context, task) -> None:
+    """The item, its notifications and deadline timers, each written by one statement at once
+    (Core: nothing reads them back as objects in this transaction)."""
     assignment = lanes.assign(ctx.binding, task.lane, clue=ctx.clue, task=ctx.task, dispatch=ctx.dispatch)
     properties = task.properties
     form_key = resolve_form_key(ctx.pack, ctx.warning_type, properties["formKey"]) if "formKey" in properties else None
     display = properties.get("displayFormKey")
     now = clock.now()
-    item = WorkItem(
+    item = dict(
         instance_id=ctx.instance.id, engine_task_id=task.id, task_name=task.name, title=f"{task.title}：{ctx.title}",
         form_key=form_key, display_form_key=resolve_form_key(ctx.pack, ctx.warning_type, display) if display else None,
         lane=task.lane, department_id=assignment.department.id, dept_path=assignment.department.path,
@@ -110,15 +112,18 @@ def _create_work_item(ctx: Context, task) -> WorkItem:
         level_code=(ctx.task or ctx.clue).level_code, type_code=(ctx.task or ctx.clue).type_code,
         state="open", created_at=now, due_at=_due(ctx, properties.get("deadline")),
     )
-    db.session.add(item)
-    notifications.about_work_item(item, "returned" if _done_before(ctx.instance.id, task.name) else "work")
-    if item.due_at is not None:
-        db.session.add(TimerRow(kind="overdue", work_item=item, due_at=item.due_at))
+    returned = _done_before(ctx.instance.id, task.name)
+    item_id = db.session.execute(insert(WorkItem.__table__).values(item).returning(WorkItem.__table__.c.id)).scalar_one()
+    notifications.notify(notifications.recipients(item["department_id"], assignment.roles),
+                         "returned" if returned else "work", item["title"], work_item_id=item_id,
+                         task_id=item["task_id"], dispatch_id=item["dispatch_id"])
+    due = item["due_at"]
+    if due is not None:
+        timers = [{"kind": "overdue", "due_at": due}]
         reminder_hours = ctx.task.reminder_hours if ctx.task else 0
         if reminder_hours:
-            remind_at = item.due_at - dt.timedelta(hours=reminder_hours)
-            db.session.add(TimerRow(kind="reminder", work_item=item, due_at=max(remind_at, now)))
-    return item
+            timers.append({"kind": "reminder", "due_at": max(due - dt.timedelta(hours=reminder_hours), now)})
+        db.session.execute(insert(TimerRow.__table__), [{**t, "work_item_id": item_id, "cancelled": False} for t in timers])
 
 
 def _done_before(instance_id: int, task_name: str) -> bool:
