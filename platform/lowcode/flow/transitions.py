@@ -3,9 +3,10 @@ and react to completion. Work items are the only thing task lists read."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
 from bpmn import engine
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from lowcode import audit, clock, notifications
 from lowcode.definitions import resolve_form_key
@@ -112,8 +113,8 @@ def _create_work_item(ctx: Context, task) -> None:
         level_code=(ctx.task or ctx.clue).level_code, type_code=(ctx.task or ctx.clue).type_code,
         state="open", created_at=now, due_at=_due(ctx, properties.get("deadline")),
     )
-    returned = _done_before(ctx.instance.id, task.name)
-    item_id = db.session.execute(insert(WorkItem.__table__).values(item).returning(WorkItem.__table__.c.id)).scalar_one()
+    item_id, returned = db.session.execute(_insert_work_item(), {**item, "of_instance": ctx.instance.id,
+                                                                 "of_task": task.name}).one()
     notifications.notify(notifications.recipients(item["department_id"], assignment.roles),
                          "returned" if returned else "work", item["title"], work_item_id=item_id,
                          task_id=item["task_id"], dispatch_id=item["dispatch_id"])
@@ -126,10 +127,15 @@ def _create_work_item(ctx: Context, task) -> None:
         db.session.execute(insert(TimerRow.__table__), [{**t, "work_item_id": item_id, "cancelled": False} for t in timers])
 
 
-def _done_before(instance_id: int, task_name: str) -> bool:
-    """Whether this step was done once already: coming back to it is a return (退回重办)."""
-    return bool(records.select_all(select(WorkItem.id).where(
-        WorkItem.instance_id == instance_id, WorkItem.task_name == task_name, WorkItem.state == "done").limit(1)))
+@cache
+def _insert_work_item():
+    """Inserts an item, returning its id and whether its step was done once already (coming back
+    to it is a return, 退回重办): one statement answers both."""
+    items, earlier = WorkItem.__table__, WorkItem.__table__.alias("earlier")
+    done_before = (select(earlier.c.id).where(earlier.c.instance_id == bindparam("of_instance"),
+                                              earlier.c.task_name == bindparam("of_task"), earlier.c.state == "done")
+                   .exists())
+    return insert(items).returning(items.c.id, done_before)
 
 
 def _sync_process_timers(instance: ProcessInstance, wanted: set[dt.datetime]) -> None:
