@@ -11,7 +11,7 @@ from lowcode.definitions import time_limits
 from lowcode.extensions import db
 from lowcode.flow import records, transitions
 from lowcode.flow.push import push_feedback
-from lowcode.models import Clue, Department, DefinitionRelease, Dispatch, ProcessInstance, Task
+from lowcode.models import Clue, Department, DefinitionRelease, Dispatch, Task
 
 
 class ReceiverError(ValueError):
@@ -35,14 +35,9 @@ def receiving_departments(sender: Department, receivers: list[dict]) -> list[Dep
     return [found[code] for code in codes]
 
 
-def _instance_of(kind: str, business_id: int) -> ProcessInstance:
-    return records.select_all(select(ProcessInstance).where(ProcessInstance.business_kind == kind,
-                                                            ProcessInstance.business_id == business_id))[0]
-
-
 def create_task(clue_id: int) -> int:
     clue = records.get(Clue, clue_id)
-    clue_instance = _instance_of("clue", clue_id)
+    clue_instance = records.instance_of("clue", clue_id)
     release = records.get(DefinitionRelease, clue_instance.release_id)
     ctx = records.context(clue_instance)
     warning = ctx.pack.warning_types[clue.warning_type].content
@@ -64,7 +59,7 @@ def create_task(clue_id: int) -> int:
 
 def _dispatch(task: Task, sender: Department, receivers: list[dict], requirements: str, parent=None) -> list[int]:
     departments = receiving_departments(sender, receivers)
-    instance = _instance_of("dispatch", parent.id) if parent else _instance_of("task", task.id)
+    instance = records.instance_of("dispatch", parent.id) if parent else records.instance_of("task", task.id)
     release = records.get(DefinitionRelease, instance.release_id)
     binding = records.context(instance).binding
     now = clock.now()

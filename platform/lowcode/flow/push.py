@@ -12,7 +12,7 @@ from connectors import feedback_push
 from lowcode import clock, form_service, outbox, personal
 from lowcode.definitions import checklist_form_key
 from lowcode.flow import records
-from lowcode.models import Clue, Dispatch, InboundWarning, ProcessInstance, Task, WorkItem
+from lowcode.models import Clue, Dispatch, InboundWarning, Task, WorkItem
 
 TARGET = "nmv_traffic"
 
@@ -21,9 +21,7 @@ def push_feedback(dispatch_id: int) -> str | None:
     """Queue the accepted feedback of a dispatch; returns the message key, None when the binding
     pushes nothing for this dispatch. A missing feedback raises, and the instance stops in an incident."""
     dispatch = records.get(Dispatch, dispatch_id)
-    instance = records.select_all(select(ProcessInstance).where(ProcessInstance.business_kind == "dispatch",
-                                                                ProcessInstance.business_id == dispatch_id))[0]
-    ctx = records.context(instance)
+    ctx = records.context(records.instance_of("dispatch", dispatch_id))
     rule = ctx.binding.get("feedback_push")
     if rule is None or (rule["scope"] == "top_level" and dispatch.parent_id is not None):
         return None

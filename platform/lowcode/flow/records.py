@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Optional
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import aliased, lazyload
 
 from lowcode import publishing
@@ -23,6 +23,19 @@ def get(model, identity):
 
 def select_all(statement):
     return db.session.scalars(statement.execution_options(**UNSCOPED)).all()
+
+
+def instance_of(kind: str, business_id: int) -> ProcessInstance:
+    """The process instance of a business record. A service task runs within the change of its own
+    instance, which the session holds already: that one is found without a query. Callers read only
+    what never changes (release, business keys), so any copy the session holds serves."""
+    for held in db.session.identity_map.values():
+        if type(held) is ProcessInstance:
+            loaded = inspect(held).dict  # loaded values only: an expired attribute is not reloaded
+            if loaded.get("business_kind") == kind and loaded.get("business_id") == business_id:
+                return held
+    return select_all(select(ProcessInstance).where(ProcessInstance.business_kind == kind,
+                                                    ProcessInstance.business_id == business_id))[0]
 
 
 @dataclass
