@@ -334,3 +334,34 @@ def test_clue_review_and_feedback_review_go_through_the_same_page(app, ctx):
                     [("_action", "submit"), ("feedback_review_result", "退回"), ("feedback_review_opinion", "照片不清晰")])
     assert returned.status_code == 302 and fresh(WorkItem, check.id).state == "done"
     assert any("反馈审核页测试" in n.title for n in unread("zd_xuhui", "returned"))
+
+
+def test_a_notification_reaches_each_active_officer_of_the_department_holding_a_role_once(app, ctx):
+    from flask_appbuilder.security.sqla.models import Role
+
+    from lowcode import notifications
+    from lowcode.models import Officer
+
+    officer = user("zd_xuhui")
+    roles = db.session.scalars(select(Role).where(Role.name.in_([r.name for r in officer.roles]))).all()
+    other_role = db.session.scalar(select(Role).where(Role.name.not_in([r.name for r in roles])).limit(1))
+    holders = [o.id for o in db.session.scalars(select(Officer).where(Officer.department_id == officer.department_id))
+               if o.active and set(o.roles) & set(roles)]
+    helpers = [Officer(first_name=name, last_name="测", username=f"notify_{n}", email=f"notify_{n}@example.cn",
+                       department_id=officer.department_id, active=active, roles=given)
+               for n, (name, active, given) in enumerate([("两角色", True, roles + [other_role]),
+                                                         ("停用", False, roles), ("他角色", True, [other_role])])]
+    db.session.add_all(helpers)
+    db.session.flush()
+    try:
+        notifications.notify(notifications.recipients(officer.department_id, [r.name for r in roles]), "supervise",
+                             "接收人测试", "正文", task_id=-7)
+        notifications.notify(notifications.recipients(None, [r.name for r in roles]), "supervise", "接收人测试",
+                             task_id=-7)
+        rows = db.session.scalars(select(Notification).where(Notification.task_id == -7)).all()
+        # Each active holder of one of the roles once (one holding several too); not the inactive
+        # one, nor one of another role, nor anyone for no department.
+        assert sorted(r.user_id for r in rows) == sorted([*holders, helpers[0].id])
+        assert {(r.kind, r.title, r.body) for r in rows} == {("supervise", "督办：接收人测试", "正文")}
+    finally:
+        db.session.rollback()
