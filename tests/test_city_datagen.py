@@ -1,6 +1,7 @@
 """perf/datagen/city.py at the tiny scale, run as its command line into a fresh database (SQLite,
 or PostgreSQL in services mode, where it loads with COPY): the counts of the scale, every ref
-resolving, the districts of the organisation, personal fields decrypting with the app's keys."""
+resolving, the districts of the organisation, personal fields decrypting with the app's keys.
+On PostgreSQL two forked workers share slices of 150 records."""
 import os
 import subprocess
 import sys
@@ -24,7 +25,8 @@ def generated(empty_database_url, tmp_path_factory):
     url, instance = empty_database_url(), tmp_path_factory.mktemp("city")
     env = {**{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")},
            "DATABASE_URL": url, "LOWCODE_INSTANCE_PATH": str(instance), "DEFINITIONS_PATH": str(ROOT / "definitions")}
-    run = subprocess.run([sys.executable, "-m", "perf.datagen.city", "--scale", "tiny", "--seed", "7"], cwd=ROOT, env=env,
+    run = subprocess.run([sys.executable, "-m", "perf.datagen.city", "--scale", "tiny", "--seed", "7",
+                          "--workers", "2", "--slice", "150"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     engine = create_engine(url)

@@ -229,3 +229,17 @@ def test_the_reveal_page_needs_its_permission(client, loaded):
     web_login(client, "pda_xuhui")
     assert client.get("/entities/nmv/rider/").status_code == 403
     assert "lc-entity-menu" not in client.get("/pda/").get_data(as_text=True)
+
+
+def test_key_rotation_covers_entity_fields_and_batches(app, api, loaded):
+    from lowcode import keyring, rotation
+    from lowcode.crypto import keys
+
+    with app.test_request_context():
+        keys.rotate_master_key(app.config["INSTANCE_PATH"])
+        keyring.reset()
+        counts = rotation.rotate_all(batch=50)
+        assert counts["ent_nmv_rider.id_number"] >= 26 and counts["entity_batch.raw"] >= 4
+        assert rotation.rotate_all()["ent_nmv_rider.id_number"] == 0
+    found = api("yanpan").get(f"/api/v1/entities/nmv/rider?id_number={ID_NUMBER}&code=T-R-PD").get_json()
+    assert [r["code"] for r in found["result"]] == ["T-R-PD"] and found["result"][0]["name"] == "王**"

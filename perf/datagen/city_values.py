@@ -42,6 +42,11 @@ class World:
     stations: list[tuple[str, int, str]] = field(default_factory=list)           # (code, supplier index, district)
     riders: list[tuple[str, int, str, str]] = field(default_factory=list)        # (code, enterprise index, district, kind)
 
+    def add(self, entity: str, entries: list) -> None:
+        """Record what the generated records of `entity` are, for the entities after it."""
+        if entity in REFERRED:
+            getattr(self, REFERRED[entity]).extend(entries)
+
     def district(self, rng: random.Random) -> str:
         return rng.choices(self.districts, [POPULATION.get(d, 100) for d in self.districts])[0]
 
@@ -50,73 +55,73 @@ def plate(index: int) -> str:
     return f"沪{PLATE_LETTERS[index % len(PLATE_LETTERS)]}{index:06d}"
 
 
-def enterprises(world: World, count: int, rng: random.Random):
+def enterprises(world: World, numbers: range, rng: random.Random):
     kinds = {"express": "物流", "takeaway": "配送", "rental": "租赁"}
-    for i in range(count):
+    for i in numbers:
         kind, district = weighted(rng, list(kinds), [4, 3, 3]), world.district(rng)
-        world.enterprises.append((f"E{i:04d}", kind))
-        yield {"code": f"E{i:04d}", "name": f"{rng.choice('申沪浦江东华鑫顺达通')}{rng.choice('达通捷快优递送骑')}{kinds[kind]}有限公司{i:03d}",
-               "kind": kind, "uscc": uscc(rng),
-               "address": f"上海市{world.names[district]}{rng.choice(ROADS)}{rng.randint(1, 999)}号",
-               "contact_name": person_name(rng), "contact_phone": mobile(rng),
-               "risk_level": weighted(rng, ["high", "medium", "low"], [1, 3, 6]), "district_code": district}
+        entry = (f"E{i:04d}", kind)
+        yield entry, {"code": f"E{i:04d}", "name": f"{rng.choice('申沪浦江东华鑫顺达通')}{rng.choice('达通捷快优递送骑')}{kinds[kind]}有限公司{i:03d}",
+                      "kind": kind, "uscc": uscc(rng),
+                      "address": f"上海市{world.names[district]}{rng.choice(ROADS)}{rng.randint(1, 999)}号",
+                      "contact_name": person_name(rng), "contact_phone": mobile(rng),
+                      "risk_level": weighted(rng, ["high", "medium", "low"], [1, 3, 6]), "district_code": district}
 
 
-def suppliers(world: World, count: int, rng: random.Random):
-    for i in range(count):
+def suppliers(world: World, numbers: range, rng: random.Random):
+    for i in numbers:
         enterprise = rng.randrange(len(world.enterprises))
         district, code = world.district(rng), f"S{i:05d}"
-        world.suppliers.append((code, enterprise, district))
-        yield {"code": code, "name": f"{world.names[district]}{rng.choice(ROADS)}加盟商{i:05d}",
-               "enterprise": world.enterprises[enterprise][0], "star": weighted(rng, [1, 2, 3, 4, 5], [5, 10, 35, 35, 15]),
-               "address": f"上海市{world.names[district]}{rng.choice(ROADS)}{rng.randint(1, 999)}号",
-               "contact_name": person_name(rng), "contact_phone": mobile(rng), "district_code": district}
+        entry = (code, enterprise, district)
+        yield entry, {"code": code, "name": f"{world.names[district]}{rng.choice(ROADS)}加盟商{i:05d}",
+                      "enterprise": world.enterprises[enterprise][0], "star": weighted(rng, [1, 2, 3, 4, 5], [5, 10, 35, 35, 15]),
+                      "address": f"上海市{world.names[district]}{rng.choice(ROADS)}{rng.randint(1, 999)}号",
+                      "contact_name": person_name(rng), "contact_phone": mobile(rng), "district_code": district}
 
 
-def stations(world: World, count: int, rng: random.Random):
-    for i in range(count):
+def stations(world: World, numbers: range, rng: random.Random):
+    for i in numbers:
         supplier = rng.randrange(len(world.suppliers))
         code, enterprise, home = world.suppliers[supplier]
         district = home if rng.random() < 0.7 else world.district(rng)
         lng, lat = CENTRE.get(district, (121.47, 31.23))
-        world.stations.append((f"ST{i:06d}", supplier, district))
-        yield {"code": f"ST{i:06d}", "name": f"{world.names[district]}{rng.choice(ROADS)}站{i:06d}",
-               "enterprise": world.enterprises[enterprise][0], "supplier": code,
-               "star": weighted(rng, [1, 2, 3, 4, 5], [4, 11, 35, 35, 15]),
-               "address": f"上海市{world.names[district]}{rng.choice(ROADS)}{rng.randint(1, 1999)}号",
-               "lng": round(lng + rng.gauss(0, 0.04), 6), "lat": round(lat + rng.gauss(0, 0.03), 6),
-               "contact_name": person_name(rng), "contact_phone": mobile(rng), "district_code": district}
+        entry = (f"ST{i:06d}", supplier, district)
+        yield entry, {"code": f"ST{i:06d}", "name": f"{world.names[district]}{rng.choice(ROADS)}站{i:06d}",
+                      "enterprise": world.enterprises[enterprise][0], "supplier": code,
+                      "star": weighted(rng, [1, 2, 3, 4, 5], [4, 11, 35, 35, 15]),
+                      "address": f"上海市{world.names[district]}{rng.choice(ROADS)}{rng.randint(1, 1999)}号",
+                      "lng": round(lng + rng.gauss(0, 0.04), 6), "lat": round(lat + rng.gauss(0, 0.03), 6),
+                      "contact_name": person_name(rng), "contact_phone": mobile(rng), "district_code": district}
 
 
-def riders(world: World, count: int, rng: random.Random):
-    for i in range(count):
+def riders(world: World, numbers: range, rng: random.Random):
+    for i in numbers:
         station = rng.randrange(len(world.stations))
         station_code, supplier, district = world.stations[station]
         enterprise = world.suppliers[supplier][1]
         kind = world.enterprises[enterprise][1]
         kind = kind if kind != "rental" else rng.choice(["express", "takeaway"])
         active = rng.random() < 0.85
-        world.riders.append((f"R{i:07d}", enterprise, district, kind))
         born = dt.date(1965, 1, 1) + dt.timedelta(days=rng.randrange(14_600))
-        yield {"code": f"R{i:07d}", "name": person_name(rng), "id_number": id_card(rng, born), "mobile": mobile(rng),
-               "gender": weighted(rng, ["male", "female"], [9, 1]), "kind": kind,
-               "enterprise": world.enterprises[enterprise][0], "supplier": world.suppliers[supplier][0],
-               "station": station_code, "status": "active" if active else "left",
-               "mark": weighted(rng, ["green", "yellow", "red"], [80, 15, 5]), "registered": rng.random() < 0.92,
-               "last_active_date": TODAY - dt.timedelta(days=rng.randrange(1, 30) if active else rng.randrange(30, 720)),
-               "plate_no": plate(i), "district_code": district}
+        entry = (f"R{i:07d}", enterprise, district, kind)
+        yield entry, {"code": f"R{i:07d}", "name": person_name(rng), "id_number": id_card(rng, born), "mobile": mobile(rng),
+                      "gender": weighted(rng, ["male", "female"], [9, 1]), "kind": kind,
+                      "enterprise": world.enterprises[enterprise][0], "supplier": world.suppliers[supplier][0],
+                      "station": station_code, "status": "active" if active else "left",
+                      "mark": weighted(rng, ["green", "yellow", "red"], [80, 15, 5]), "registered": rng.random() < 0.92,
+                      "last_active_date": TODAY - dt.timedelta(days=rng.randrange(1, 30) if active else rng.randrange(30, 720)),
+                      "plate_no": plate(i), "district_code": district}
 
 
-def vehicles(world: World, count: int, rng: random.Random):
+def vehicles(world: World, numbers: range, rng: random.Random):
     """Vehicle i is rider i's (its plate is the rider's plate_no); vehicles beyond the riders have no owner."""
-    for i in range(count):
+    for i in numbers:
         owner = world.riders[i] if i < len(world.riders) else None
         kind = weighted(rng, ["enterprise", "personal", "rental", "other"], [45, 35, 15, 5])
-        yield {"plate_no": plate(i), "frame_no": f"LC{rng.randrange(16**8):08X}{i:07d}", "kind": kind,
-               "status": weighted(rng, ["normal", "cancelled"], [93, 7]), "owner": owner and owner[0],
-               "enterprise": world.enterprises[owner[1]][0] if owner and kind in ("enterprise", "rental") else None,
-               "registered_on": TODAY - dt.timedelta(days=rng.randrange(1, 1095)),
-               "district_code": owner[2] if owner else world.district(rng)}
+        yield None, {"plate_no": plate(i), "frame_no": f"LC{rng.randrange(16**8):08X}{i:07d}", "kind": kind,
+                      "status": weighted(rng, ["normal", "cancelled"], [93, 7]), "owner": owner and owner[0],
+                      "enterprise": world.enterprises[owner[1]][0] if owner and kind in ("enterprise", "rental") else None,
+                      "registered_on": TODAY - dt.timedelta(days=rng.randrange(1, 1095)),
+                      "district_code": owner[2] if owner else world.district(rng)}
 
 
 def _moment(rng: random.Random, days: int) -> dt.datetime:
@@ -131,32 +136,35 @@ def _rider(world: World, rng: random.Random) -> int:
     return int(len(world.riders) * rng.random() ** 2)
 
 
-def violations(world: World, count: int, rng: random.Random):
-    for i in range(count):
+def violations(world: World, numbers: range, rng: random.Random):
+    for i in numbers:
         code, enterprise, home, _ = world.riders[r := _rider(world, rng)]
         district = home if rng.random() < 0.6 else world.district(rng)
         paid = rng.random() < 0.7
-        yield {"code": f"V{i:08d}", "occurred_at": _moment(rng, 365),
-               "place": f"{world.names[district]}{rng.choice(ROADS)}{rng.choice(ROADS)}路口", "behaviour": rng.choice(BEHAVIOURS),
-               "rider": code, "vehicle": plate(r), "enterprise": world.enterprises[enterprise][0],
-               "mode": weighted(rng, ["onsite", "offsite"], [35, 65]), "payment": "paid" if paid else "unpaid",
-               "handled": paid or rng.random() < 0.5, "district_code": district}
+        yield None, {"code": f"V{i:08d}", "occurred_at": _moment(rng, 365),
+                      "place": f"{world.names[district]}{rng.choice(ROADS)}{rng.choice(ROADS)}路口", "behaviour": rng.choice(BEHAVIOURS),
+                      "rider": code, "vehicle": plate(r), "enterprise": world.enterprises[enterprise][0],
+                      "mode": weighted(rng, ["onsite", "offsite"], [35, 65]), "payment": "paid" if paid else "unpaid",
+                      "handled": paid or rng.random() < 0.5, "district_code": district}
 
 
-def accidents(world: World, count: int, rng: random.Random):
-    for i in range(count):
+def accidents(world: World, numbers: range, rng: random.Random):
+    for i in numbers:
         code, enterprise, home, kind = world.riders[_rider(world, rng)]
         general = rng.random() < 0.2
         district = home if rng.random() < 0.6 else world.district(rng)
-        yield {"code": f"A{i:06d}", "occurred_at": _moment(rng, 365),
-               "place": f"{world.names[district]}{rng.choice(ROADS)}{rng.randint(1, 999)}号附近",
-               "kind": "general" if general else "simple", "deaths": int(general and rng.random() < 0.03),
-               "injuries": rng.choice([0, 0, 1, 1, 2]) if general else 0, "enterprise": world.enterprises[enterprise][0],
-               "rider": code, "rider_kind": kind,
-               "responsibility": weighted(rng, ["full", "main", "equal", "minor", "none"], [15, 30, 25, 20, 10]),
-               "district_code": district}
+        yield None, {"code": f"A{i:06d}", "occurred_at": _moment(rng, 365),
+                      "place": f"{world.names[district]}{rng.choice(ROADS)}{rng.randint(1, 999)}号附近",
+                      "kind": "general" if general else "simple", "deaths": int(general and rng.random() < 0.03),
+                      "injuries": rng.choice([0, 0, 1, 1, 2]) if general else 0, "enterprise": world.enterprises[enterprise][0],
+                      "rider": code, "rider_kind": kind,
+                      "responsibility": weighted(rng, ["full", "main", "equal", "minor", "none"], [15, 30, 25, 20, 10]),
+                      "district_code": district}
 
 
-# Generation order: each entity refers only to those before it.
+# The entities others refer to, and the World list that holds them.
+REFERRED = {"enterprise": "enterprises", "supplier": "suppliers", "station": "stations", "rider": "riders"}
+# Generation order: each entity refers only to those before it. A generator yields, for each number
+# of `numbers`, (what the World keeps of the record or None, the record's values).
 GENERATORS = {"enterprise": enterprises, "supplier": suppliers, "station": stations, "rider": riders,
               "vehicle": vehicles, "violation": violations, "accident": accidents}
