@@ -2,6 +2,7 @@
 idempotent bulk upsert, encrypted personal fields), the pages and JSON API with their permissions,
 masks, audited reveal and district scope. Runs on SQLite and, in services mode, on PostgreSQL."""
 import json
+import uuid
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -19,7 +20,9 @@ def api_key(app):
     from lowcode.extensions import db
 
     with app.app_context():
-        client = ApiClient(code="meituan-sync", name="美团基础信息同步", created_at=clock.now(), key_prefix="", key_hash="")
+        # Per module that uses it (the browser tests too): a client of its own.
+        client = ApiClient(code=f"meituan-sync-{uuid.uuid4().hex[:8]}", name="美团基础信息同步", created_at=clock.now(),
+                           key_prefix="", key_hash="")
         key = intake.issue_key(client)
         db.session.add(client)
         db.session.commit()
@@ -204,8 +207,10 @@ def test_the_pages(client, loaded):
     web_login(client, "zd_xuhui")
     home = client.get("/entities/").get_data(as_text=True)
     assert "骑手" in home and "/entities/nmv/violation/" in home
-    listing = client.get(f"/entities/nmv/rider/?station=T-ST-{XUHUI}&sort=code&desc=0").get_data(as_text=True)
+    # The filter form posts every field, `name` (姓名) too: the pager's links keep the entity's path.
+    listing = client.get(f"/entities/nmv/rider/?name=&station=T-ST-{XUHUI}&sort=code&desc=0").get_data(as_text=True)
     assert "共 25 条，第 1/2 页" in listing and "王**" in listing and ID_NUMBER not in listing
+    assert 'href="/entities/nmv/rider/?name=&amp;station=T-ST-310104&amp;sort=code&amp;desc=0&amp;page=2"' in listing
     assert 'href="/entities/nmv/station/T-ST-310104"' in listing
     assert "没有符合条件的骑手记录。" in client.get("/entities/nmv/rider/?code=NOBODY").get_data(as_text=True)
     invalid = client.get("/entities/nmv/rider/?registered=maybe").get_data(as_text=True)

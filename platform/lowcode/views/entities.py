@@ -19,7 +19,7 @@ def readable() -> list[Entity]:
     return [entity for entity in catalogue.in_force().values() if access.allowed(entity)]
 
 
-def _entity(pack: str, name: str) -> Entity:
+def _find(pack: str, name: str) -> Entity:
     entity = catalogue.find(pack, name) or abort(404)
     if not access.allowed(entity):
         abort(403)
@@ -34,6 +34,8 @@ def _reveal(entity: Entity, record) -> None:
 
 class EntitiesView(BaseView):
     route_base = "/entities"
+    # Path variables start with "_", which no field name may: a list's filters are its fields'
+    # names, and the pager's links merge them with the path variables.
     default_view = "index"
     base_permissions: list[str] = []   # every entity is checked against its own resource
 
@@ -41,9 +43,9 @@ class EntitiesView(BaseView):
     def index(self):
         return self.render_template("entities/index.html", entities=readable())
 
-    @expose("/<pack>/<name>/")
-    def listing(self, pack: str, name: str):
-        entity = _entity(pack, name)
+    @expose("/<_pack>/<_entity>/")
+    def listing(self, _pack: str, _entity: str):
+        entity = _find(_pack, _entity)
         try:
             page, errors = query.page(entity, request.args), {}
         except query.QueryInvalid as invalid:
@@ -53,16 +55,16 @@ class EntitiesView(BaseView):
         return self.render_template("entities/list.html", entity=entity, columns=columns, page=page, rows=rows,
                                     errors=errors, filters=[f for f in entity.fields if f.search])
 
-    @expose("/<pack>/<name>/<key>")
-    def detail(self, pack: str, name: str, key: str):
-        return self._detail(_entity(pack, name), key, revealed=False)
+    @expose("/<_pack>/<_entity>/<_key>")
+    def detail(self, _pack: str, _entity: str, _key: str):
+        return self._detail(_find(_pack, _entity), _key, revealed=False)
 
-    @expose("/<pack>/<name>/<key>/reveal", methods=["POST"])
-    def reveal(self, pack: str, name: str, key: str):
-        entity = _entity(pack, name)
+    @expose("/<_pack>/<_entity>/<_key>/reveal", methods=["POST"])
+    def reveal(self, _pack: str, _entity: str, _key: str):
+        entity = _find(_pack, _entity)
         if not access.allowed(entity, access.REVEAL):
             abort(403)
-        return self._detail(entity, key, revealed=True)
+        return self._detail(entity, _key, revealed=True)
 
     def _detail(self, entity: Entity, key: str, revealed: bool):
         record = query.one(entity, key) or abort(404)
