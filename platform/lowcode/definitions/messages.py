@@ -57,6 +57,8 @@ def _reason(error: ValidationError) -> str:
             return f"最多 {value} 项"
         case "uniqueItems":
             return "列表中有重复项"
+        case "not":
+            return f"取值 {_show(instance)} 不允许：{error.schema.get('description', '')}"
         case "minProperties":
             return "不能为空对象"
         case "minimum":

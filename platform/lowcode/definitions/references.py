@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from bpmn.parser import BpmnParseError, ParsedBpmn, parse_bpmn
 
+from .entity_checks import entity_errors
 from .errors import DefinitionError, bpmn_pointer, json_pointer
 from .model import Definition, Pack
 from .resolution import FORM_PROPERTIES, FORM_SLOTS, PROCESS_FIELDS, find_subtype
@@ -15,6 +16,7 @@ def reference_errors(pack: Pack) -> list[DefinitionError]:
         *_task_type_errors(pack),
         *_binding_errors(pack),
         *_bpmn_errors(pack),
+        *entity_errors(pack),
     ]
 
 
