@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, select, update
 
 from dashboards import panels as panel_queries
-from lowcode import clock, entities, publishing
+from lowcode import clock, publishing
+from lowcode.entities import catalogue
 from lowcode.definitions.content import canonical_json
 from lowcode.extensions import db
 from lowcode.models import DashboardRefresh, DashboardRollup
@@ -63,9 +64,9 @@ def refresh_due(force: bool = False) -> dict[str, int]:
 
 def refresh(panel: Panel) -> int:
     started, today = time.perf_counter(), clock.now().date()
-    table = entities.table(panel.pack, panel.spec["entity"])
-    spec = entities.spec(panel.pack, panel.spec["entity"])
-    statement = panel_queries.aggregate(panel.spec, table, spec["district"], db.session.get_bind().dialect.name, today)
+    entity = catalogue.find(panel.pack, panel.spec["entity"])
+    statement = panel_queries.aggregate(panel.spec, catalogue.table(entity), entity.district,
+                                        db.session.get_bind().dialect.name, today)
     rows = [{"panel": panel.key, "spec": panel.sha, "bucket": _day(row.bucket), "district_code": row.district or "",
              "group_key": row.group_key or "", "x": row.x, "y": row.y, "value": float(row.value)}
             for row in db.session.execute(statement)]

@@ -10,7 +10,8 @@ from typing import Optional
 from sqlalchemy import func, select, tuple_
 
 from dashboards import panels as panel_queries
-from lowcode import dashboard_rollups, entities
+from lowcode import dashboard_rollups, scoping
+from lowcode.entities import catalogue
 from lowcode.extensions import db
 from lowcode.models import DashboardRefresh, DashboardRollup, Department
 
@@ -53,9 +54,9 @@ def dashboards_in_force() -> list[tuple[str, str, str]]:
     return [(pack, code, name) for (pack, code), name in seen.items()]
 
 
-def screen(pack: str, code: str, districts: Optional[frozenset[str]], only: Optional[str] = None) -> Screen:
-    """The dashboard `pack/code` summed over `districts` (None: the whole city); with `only`, just
-    that panel of it."""
+def screen(pack: str, code: str, only: Optional[str] = None) -> Screen:
+    """The dashboard `pack/code` summed over the districts in the caller's scope; with `only`,
+    just that panel of it."""
     panels = [p for p in dashboard_rollups.panels_in_force()
               if p.pack == pack and p.dashboard["code"] == code and only in (None, p.spec["code"])]
     if not panels:
@@ -63,7 +64,8 @@ def screen(pack: str, code: str, districts: Optional[frozenset[str]], only: Opti
     states = {s.panel: s for s in db.session.scalars(
         select(DashboardRefresh).where(DashboardRefresh.panel.in_([p.key for p in panels])))}
     counted = [p for p in panels if p.key in states and states[p.key].spec == p.sha]
-    rows = _rows(counted, districts)
+    owners = scoping.owners_in_scope()
+    rows = _rows(counted, None if owners is None else owners[1])
     definition = panels[0].dashboard
     large = definition["screen"] == "large"
     views = [_view(p, rows.get(p.key, []), p in counted, large) for p in panels]
@@ -72,7 +74,7 @@ def screen(pack: str, code: str, districts: Optional[frozenset[str]], only: Opti
                   definition["refresh_minutes"], views, min(times) if times else None)
 
 
-def _rows(panels: list, districts: Optional[frozenset[str]]) -> dict[str, list[tuple]]:
+def _rows(panels: list, districts: Optional[set[str]]) -> dict[str, list[tuple]]:
     if not panels:
         return {}
     r = DashboardRollup
@@ -117,24 +119,23 @@ def _view(panel, rows: list[tuple], counted: bool, large: bool) -> PanelView:
                      previous=sum(old_totals.values()) if old_totals is not None else None, groups=groups, figure=figure)
 
 
-def _value_names(pack: str, entity: str, field_name: Optional[str], keys: set[str]) -> dict[str, str]:
+def _value_names(pack: str, entity_name: str, field_name: Optional[str], keys: set[str]) -> dict[str, str]:
     """How people call a group: a choice's label, 是/否, the district's name, or for a reference
     the referenced record's `name` field (its key when it has none)."""
     if not field_name:
         return {}
-    spec = entities.spec(pack, entity)
-    field = next(f for f in spec["fields"] if f["name"] == field_name)
-    if field["type"] == "enum":
-        return {choice["value"]: choice["label"] for choice in field["choices"]}
-    if field["type"] == "boolean":   # text of a boolean: 'true'/'false' on PostgreSQL, '1'/'0' on SQLite
+    entity = catalogue.find(pack, entity_name)
+    field = entity.field(field_name)
+    if field.choices:
+        return dict(field.choices)
+    if field.type == "boolean":   # text of a boolean: 'true'/'false' on PostgreSQL, '1'/'0' on SQLite
         return {"true": "是", "1": "是", "false": "否", "0": "否"}
-    if field_name == spec["district"]:
+    if field_name == entity.district:
         return dict(db.session.execute(select(Department.district_code, Department.district_name)
                                        .where(Department.district_code.in_(keys)).distinct()).all())
-    if field["type"] == "ref":
-        target = entities.spec(pack, field["ref"])
-        if any(f["name"] == "name" and not f.get("personal") for f in target["fields"]):
-            table = entities.table(pack, field["ref"])
-            key = table.c[target["key"]]
-            return dict(db.session.execute(select(key, table.c.name).where(key.in_(keys))).all())
+    target = catalogue.find(pack, field.ref) if field.ref else None
+    if target is not None and "name" in target.by_name and not target.field("name").personal:
+        table = catalogue.table(target)
+        key = table.c[target.key]
+        return dict(db.session.execute(select(key, table.c.name).where(key.in_(keys))).all())
     return {}

@@ -76,11 +76,3 @@ def visible(model, identity):
 
     return db.session.scalar(select(model).where(model.id == identity))
 
-
-def districts_for(user) -> Optional[frozenset[str]]:
-    """The districts whose reference data (entities, dashboards) a user sees: None (all) for the
-    总队 at the root of the tree, its district for everyone below, nothing without a department."""
-    department = getattr(user, "department", None)
-    if department is None:
-        return frozenset()
-    return None if department.parent_id is None else frozenset({department.district_code})
