@@ -17,6 +17,7 @@ PUBLIC = {
     "LocaleView.index": "switches the interface language, shows no data",
     "UtilView.back": "redirects to the previous page, shows no data",
     "WarningsApi.receive": "authenticated by API key (401 without), tested in test_intake",
+    "EntityApi.sync": "authenticated by API key (401 without), tested in test_entities",
     "HomeView.index": "anonymous: only a link to the login page (checked below)",
 }
 WRITES = ("POST", "PUT", "PATCH", "DELETE")

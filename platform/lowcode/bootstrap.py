@@ -164,14 +164,28 @@ def apply_core(tree: DefinitionTree) -> None:
     db.session.commit()
 
 
+def sync_entities() -> list[str]:
+    """The tables, columns and indexes the entities in force need, and their permissions."""
+    from lowcode.entities import access, catalogue
+
+    created = catalogue.sync_schema()
+    access.sync_permissions(list(catalogue.in_force().values()))
+    db.session.commit()
+    return created
+
+
 def apply_published(releases: list[DefinitionRelease]) -> None:
-    """What a publish changes beyond the definitions themselves: the core pack's departments and roles."""
+    """What a publish changes beyond the definitions themselves: the core pack's departments and
+    roles, and the entities' tables."""
     if any(release.pack_code == "core" for release in releases):
         apply_core(publishing.current_tree())
+    if releases:
+        sync_entities()
 
 
 def load_definitions(root: Path, only_unpublished: bool = False) -> list[DefinitionRelease]:
     """Publish the packs under `root` that changed (or were never published), then apply core."""
     releases = publishing.publish_directory(root, only_unpublished=only_unpublished)
     apply_core(publishing.current_tree())
+    sync_entities()
     return releases

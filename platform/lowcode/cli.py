@@ -23,11 +23,13 @@ def _definitions_path(path: str | None) -> Path:
 
 @main.command("migrate")
 def migrate_command() -> None:
-    """升级数据库结构到最新版本，并同步权限。"""
+    """升级数据库结构到最新版本（含业务实体表），并同步权限。"""
     from lowcode import bootstrap, migrate
 
     migrate.upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"])
     bootstrap.sync_permissions()
+    for created in bootstrap.sync_entities():
+        click.echo(f"已创建 {created}")
     click.echo("数据库已是最新版本。")
 
 

@@ -11,7 +11,7 @@ from flask import redirect, request
 PUBLIC_ENDPOINTS = frozenset({
     "PlatformAuthDBView.login", "PlatformAuthDBView.logout",
     "SecurityApi.login", "SecurityApi.refresh",  # the API's own token login
-    "WarningsApi.receive",  # authenticated by the caller's API key
+    "WarningsApi.receive", "EntityApi.sync",  # authenticated by the caller's API key
     "health.health", "static", "appbuilder.static",
     "HomeView.index",  # anonymous: only a link to the login page
     "LocaleView.index", "UtilView.back",  # redirects that show no data

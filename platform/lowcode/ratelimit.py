@@ -23,6 +23,7 @@ LIMITED = {
     "PlatformAuthDBView.login": "LOGIN_RATE_LIMIT",
     "SecurityApi.login": "LOGIN_RATE_LIMIT",
     "WarningsApi.receive": "INTAKE_RATE_LIMIT",
+    "EntityApi.sync": "INTAKE_RATE_LIMIT",
 }
 
 

@@ -67,6 +67,25 @@ def install() -> None:
         event.listen(Session, "do_orm_execute", _apply_scope)
 
 
+def owners_in_scope() -> Optional[tuple[set[str], set[str]]]:
+    """For records that name their owner by code rather than carry a `dept_path` (entities):
+    (department codes, district codes) of the departments inside the current scope, by the same
+    prefix rule; None when nothing is restricted (no scope, or the scope is the whole tree)."""
+    prefix = current_prefix()
+    if prefix is None:
+        return None
+    from sqlalchemy import select
+
+    from lowcode.extensions import db
+    from lowcode.models import Department
+
+    rows = db.session.execute(select(Department.code, Department.district_code, Department.depth)
+                              .where(Department.path.startswith(prefix))).all()
+    if any(depth == 0 for _, _, depth in rows):
+        return None
+    return {code for code, _, _ in rows}, {district for _, district, _ in rows}
+
+
 def visible(model, identity):
     """The record if the current scope lets it be seen. Always a query: `Session.get` may answer
     from the identity map without SQL, and so without the scope's criteria."""

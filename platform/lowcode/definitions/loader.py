@@ -127,6 +127,21 @@ def _load_entities(pack: Pack, paths: list[Path], tree_root: Path) -> None:
         pack.entities[name] = json_definition("entity", name, file, "", document, not errors)
 
 
+def _load_entities(pack: Pack, paths: list[Path], tree_root: Path) -> None:
+    for path in paths:
+        read = _read(pack, path, tree_root, "entity")
+        if read is None:
+            continue
+        file, document, errors = read
+        name = document.get("name") if isinstance(document, dict) else None
+        if not isinstance(name, str):
+            continue    # the meta-schema error already says why
+        if name in pack.entities:
+            pack.errors.append(DefinitionError(file, "/name", f"实体名 {name} 重复（已在 {pack.entities[name].file} 定义）"))
+            continue
+        pack.entities[name] = json_definition("entity", name, file, "", document, not errors)
+
+
 def _collection_loader(key: str) -> Callable[[Pack, list[Path], Path], None]:
     kind, name = COLLECTIONS[key]
 

@@ -4,6 +4,7 @@ from lowcode.models.business import Clue, Dispatch, Supervision, Task
 from lowcode.models.dashboard import DashboardRefresh, DashboardRollup
 from lowcode.models.definitions import DefinitionFile, DefinitionRelease
 from lowcode.models.department import Department
+from lowcode.models.entity_batch import EntityBatch
 from lowcode.models.forms import Attachment, FormDraft, FormSubmission
 from lowcode.models.intake import ApiClient, InboundWarning, RequestNonce
 from lowcode.models.notification import Notification
@@ -15,4 +16,4 @@ from lowcode.models.workflow import ProcessInstance, TimerRow, WorkItem
 __all__ = ["Attachment", "FormDraft", "FormSubmission", "ApiClient", "InboundWarning", "RequestNonce", "Notification",
            "AuditEvent", "AuditChainHead", "AuditCheckpoint", "Clue", "DashboardRefresh", "DashboardRollup", "Dispatch", "Supervision", "Task", "ProcessInstance",
            "TimerRow", "WorkItem", "DefinitionFile", "DefinitionRelease", "Department", "Officer", "OutboxMessage",
-           "PersonalIndex"]
+           "PersonalIndex", "EntityBatch"]

@@ -14,6 +14,21 @@ from lowcode.permissions import READ_WRITE_DELETE
 from lowcode.views.formatting import yes_no
 
 
+def calling_client(api: BaseApi):
+    """(the calling system, None) for a request with a valid API key and, where its system must
+    sign, a valid SM2 signature; else (None, the 401 answer saying why)."""
+    client = intake.authenticate(request.headers.get("X-API-Key"))
+    if client is None:
+        return None, api.response_401()
+    try:
+        signatures.check_client_request(db.session, client, request.method, request.path, request.headers,
+                                        request.get_data())
+    except signatures.SignatureRefused as refused:
+        db.session.rollback()
+        return None, api.response(401, message=str(refused))
+    return client, None
+
+
 class WarningsApi(BaseApi):
     """Peer systems push warnings here with their own key in the X-API-Key header."""
 
@@ -42,15 +57,9 @@ class WarningsApi(BaseApi):
             400: {description: 请求体无法处理，未存储任何内容}
             401: {description: API key 无效，或签名缺失、伪造、过期、重放}
         """
-        client = intake.authenticate(request.headers.get("X-API-Key"))
-        if client is None:
-            return self.response_401()
-        try:
-            signatures.check_client_request(db.session, client, request.method, request.path, request.headers,
-                                            request.get_data())
-        except signatures.SignatureRefused as refused:
-            db.session.rollback()
-            return self.response(401, message=str(refused))
+        client, refusal = calling_client(self)
+        if refusal is not None:
+            return refusal
         try:
             result = intake.receive(client, request.get_data())
         except intake.BatchRefused as refused:
