@@ -33,23 +33,23 @@ def records(app):
     enterprises = [{"code": f"E{tag}{i}", "name": f"测试企业{i}", "kind": kind, "district_code": district,
                     "risk_level": "high", **stamps}
                    for i, (kind, district) in enumerate([("express", XUHUI), ("express", XUHUI), ("takeaway", PUDONG)])]
+    suppliers = [{"code": f"G{tag}", "name": "测试供应商", "enterprise": enterprises[0]["code"], "star": 4,
+                  "district_code": XUHUI, **stamps}]
     stations = [{"code": f"S{tag}{i}", "name": f"测试站点{i}", "enterprise": enterprises[0]["code"],
-                 "supplier": None, "star": 5, "lng": 121.43 + i / 100, "lat": 31.18, "district_code": XUHUI, **stamps}
+                 "supplier": suppliers[0]["code"], "star": 5, "lng": 121.43 + i / 100, "lat": 31.18, "district_code": XUHUI, **stamps}
                 for i in range(3)]
     violations = [{"code": f"V{tag}{i}", "occurred_at": now - dt.timedelta(days=days), "mode": mode,
                    "payment": "unpaid", "enterprise": enterprises[0]["code"], "district_code": district, **stamps}
                   for i, (days, mode, district) in enumerate([(0, "onsite", XUHUI), (1, "offsite", XUHUI),
                                                               (2, "onsite", PUDONG), (40, "onsite", XUHUI)])]
     with app.app_context():
-        made = {"enterprise": enterprises, "station": stations, "violation": violations}
+        made = {"enterprise": enterprises, "supplier": suppliers, "station": stations, "violation": violations}
         for name, rows in made.items():
             table = _table(name)
-            required = {c.name for c in table.columns if not c.nullable and c.name != "id"}
-            db.session.execute(insert(table), [{k: v for k, v in row.items() if v is not None or k in required}
-                                               for row in rows])
+            db.session.execute(insert(table), rows)
         db.session.commit()
         yield made
-        for name, rows in made.items():
+        for name, rows in reversed(made.items()):
             table = _table(name)
             db.session.execute(delete(table).where(table.c[catalogue.find("nmv", name).key].in_([r["code"] for r in rows])))
         db.session.commit()
@@ -124,6 +124,6 @@ def test_the_pages_and_api_serve_the_screens_to_signed_in_officers(app, client, 
     figures = {p["code"]: p for p in body["panels"]}
     with app.app_context():
         assert figures["ENTERPRISES"]["total"] == _count("enterprise", lambda t: t.c.district_code == XUHUI)
-    one = api("zd_xuhui").get("/api/v1/dashboards/nmv/HOME/STATION_MAP").get_json()
+    one = api("zd_xuhui").get("/api/v1/dashboards/nmv/HOME/STATION_MAP").get_json()["result"]
     assert one["chart"] == "map" and one["figure"]["data"]
     assert api("zd_xuhui").get("/api/v1/dashboards/nmv/HOME/NOPE").status_code == 404

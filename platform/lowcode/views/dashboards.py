@@ -11,13 +11,6 @@ from lowcode import dashboard_screens
 READ = {"index": "read", "show": "read", "list": "read", "get": "read", "panel": "read"}
 
 
-def _screen(pack: str, code: str, only: str | None = None) -> dashboard_screens.Screen:
-    try:
-        return dashboard_screens.screen(pack, code, only)
-    except dashboard_screens.NoSuchDashboard:
-        abort(404)
-
-
 def _panel_json(panel: dashboard_screens.PanelView) -> dict:
     return {"code": panel.code, "title": panel.title, "chart": panel.chart, "counted": panel.counted,
             "value_label": panel.value_label, "total": panel.total, "previous": panel.previous,
@@ -39,7 +32,10 @@ class DashboardsView(BaseView):
     @expose("/<pack>/<code>")
     @has_access
     def show(self, pack: str, code: str):
-        return self.render_template("dashboards/screen.html", screen=_screen(pack, code))
+        try:
+            return self.render_template("dashboards/screen.html", screen=dashboard_screens.screen(pack, code))
+        except dashboard_screens.NoSuchDashboard:
+            abort(404)
 
 
 class DashboardApi(BaseApi):
@@ -77,7 +73,10 @@ class DashboardApi(BaseApi):
             200: {description: 各面板的合计、分组、与前一日对比和 plotly 图}
             404: {description: 没有这个统计大屏}
         """
-        screen = _screen(pack, code)
+        try:
+            screen = dashboard_screens.screen(pack, code)
+        except dashboard_screens.NoSuchDashboard:
+            return self.response_404()
         return self.response(200, name=screen.name, refreshed_at=screen.refreshed_at and screen.refreshed_at.isoformat(),
                              panels=[_panel_json(p) for p in screen.panels])
 
@@ -96,4 +95,8 @@ class DashboardApi(BaseApi):
             200: {description: 面板的合计、分组和 plotly 图}
             404: {description: 没有这个统计大屏或面板}
         """
-        return self.response(200, **_panel_json(_screen(pack, code, panel).panels[0]))
+        try:
+            screen = dashboard_screens.screen(pack, code, only=panel)
+        except dashboard_screens.NoSuchDashboard:
+            return self.response_404()
+        return self.response(200, result=_panel_json(screen.panels[0]))
