@@ -127,3 +127,25 @@ def test_the_pages_and_api_serve_the_screens_to_signed_in_officers(app, client, 
     one = api("zd_xuhui").get("/api/v1/dashboards/nmv/HOME/STATION_MAP").get_json()["result"]
     assert one["chart"] == "map" and one["figure"]["data"]
     assert api("zd_xuhui").get("/api/v1/dashboards/nmv/HOME/NOPE").status_code == 404
+
+
+def test_the_large_screen_draws_every_counted_chart_in_chromium(app, api, browser, live_server, records):
+    from tests.browser import DESKTOP
+    from tests.test_browser_login import sign_in
+    from tests.test_security_browser import watched
+
+    with app.app_context():
+        dashboard_rollups.refresh_due(force=True)
+    page = browser.new_page(**DESKTOP)
+    problems = watched(page)
+    sign_in(page, live_server, "zd_xuhui")
+    page.goto(f"{live_server}/dashboards/nmv/HOME")
+    page.wait_for_load_state("networkidle")
+    panels = api("zd_xuhui").get("/api/v1/dashboards/nmv/HOME").get_json()["panels"]
+    drawn = [p for p in panels if p["chart"] not in ("number", "table") and p["total"]]
+    assert len(drawn) >= 3 and page.locator(".lc-chart").count() == len(drawn)
+    assert page.locator(".lc-chart .main-svg").count() >= len(drawn)   # plotly drew each of them
+    assert page.locator(".lc-screen-large").count() == 1
+    assert page.locator("#panel-ENTERPRISES strong").inner_text() == f"{int(panels[0]['total']):,}"
+    assert problems == []
+    page.close()

@@ -12,7 +12,8 @@ ADMIN_PAGES = ["/", "/users/list/", "/users/add", "/users/userinfo/", "/audit/li
                "/api-clients/list/", "/departments/list/", "/definitions/", "/definitions/upload", "/incidents/",
                "/forms/", f"/forms/{EVALUATION.split('/forms/', 1)[1]}", "/pda/forms/", "/resetmypassword/form",
                "/swagger/v1", "/inbox/", "/inbox/done", "/tasks/", "/tasks/stats", "/clues/", "/clues/statistics",
-               "/labels/", "/outbox/list/", "/notifications/", "/pda/", "/pda/tasks"]
+               "/labels/", "/outbox/list/", "/notifications/", "/pda/", "/pda/tasks", "/dashboards/", "/dashboards/nmv/HOME",
+               "/dashboards/nmv/RISK"]
 
 
 def watched(page) -> list[str]:
