@@ -36,12 +36,23 @@ class Panel:
     sha: str
 
 
+_SHAS: dict[tuple[str, int], str] = {}
+
+
+def _sha(dashboard, index: int) -> str:
+    # Hashed once per version of the dashboard: screens ask for every panel on every view.
+    key = (dashboard.sha256, index)
+    if key not in _SHAS:
+        _SHAS[key] = hashlib.sha256(canonical_json(dashboard.content["panels"][index])).hexdigest()
+    return _SHAS[key]
+
+
 def panels_in_force() -> Iterator[Panel]:
     for pack in publishing.current_tree().packs.values():
         for dashboard in pack.dashboards.values():
-            for spec in dashboard.content["panels"]:
-                key = f"{pack.code}/{dashboard.code}/{spec['code']}"
-                yield Panel(pack.code, dashboard.content, spec, key, hashlib.sha256(canonical_json(spec)).hexdigest())
+            for index, spec in enumerate(dashboard.content["panels"]):
+                yield Panel(pack.code, dashboard.content, spec, f"{pack.code}/{dashboard.code}/{spec['code']}",
+                            _sha(dashboard, index))
 
 
 def _due(panel: Panel, state: DashboardRefresh | None, now: dt.datetime) -> bool:
