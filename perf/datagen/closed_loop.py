@@ -19,6 +19,8 @@ import time
 
 from sqlalchemy import DateTime, func, select, text
 
+from perf.datagen import in_prepared_app
+
 # Which ids each copied table carries, and which table each points into.
 REFERENCES = {
     "clue": {},
@@ -134,15 +136,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=200_000)
     parser.add_argument("--templates", type=int, default=300)
     args = parser.parse_args()
-    from lowcode.app import create_app
-    from lowcode.config import load_config
-    from lowcode.server import prepare
-
-    app = create_app(load_config())
-    with app.app_context():
-        prepare(app)
-    with app.test_request_context():
-        result = load(args.tasks, args.templates)
+    result = in_prepared_app(lambda: load(args.tasks, args.templates))
     print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items()))
 
 

@@ -44,6 +44,16 @@ def blind_index(table: str, column: str, kind: str, value: str) -> str:
     return fields.blind_index(keyring.keyring(), table, column, value, normalise=KINDS[kind][0])
 
 
+def protect_many(table: str, column: str, kind: str, values: list[tuple[object, Optional[str]]]
+                 ) -> list[tuple[Optional[str], Optional[str]]]:
+    """(token, blind index) of each (row id, value) of one column, the key ring read once: for
+    bulk writes, where reading it per value costs as much as the encryption."""
+    ring, normalise = keyring.keyring(), KINDS[kind][0]
+    return [(fields.encrypt_field(ring, value, fields.field_context(table, column, row_id)),
+             fields.blind_index(ring, table, column, value, normalise=normalise)) if value else (None, None)
+            for row_id, value in values]
+
+
 def index_candidates(table: str, column: str, kind: str, value: str) -> list[str]:
     """The value's index under every key of the ring: search with `index IN (...)`."""
     return fields.blind_index_candidates(keyring.keyring(), table, column, value, normalise=KINDS[kind][0])

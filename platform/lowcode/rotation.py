@@ -31,14 +31,20 @@ class EncryptedColumn:
 
 def encrypted_columns() -> list[EncryptedColumn]:
     """Every encrypted column of the application."""
-    from lowcode.models import InboundWarning, Officer
+    from lowcode.entities import catalogue, sync
+    from lowcode.models import EntityBatch, InboundWarning, Officer
 
-    columns = [EncryptedColumn(InboundWarning.__table__, intake.RAW_COLUMN, lambda r: f"{r.batch_id}/{r.position}")]
+    columns = [EncryptedColumn(InboundWarning.__table__, intake.RAW_COLUMN, lambda r: f"{r.batch_id}/{r.position}"),
+               EncryptedColumn(EntityBatch.__table__, sync.RAW_COLUMN, lambda r: r.batch_id)]
     for model in (Officer,):
         for token_attr, index_attr, kind in model.__personal__.values():
             column = model.__mapper__.column_attrs[token_attr].columns[0].name
             index = model.__mapper__.column_attrs[index_attr].columns[0].name
             columns.append(EncryptedColumn(model.__table__, column, lambda r: r.id, index, kind))
+    for entity in catalogue.in_force().values():   # bound to the business key, not the id
+        columns += [EncryptedColumn(catalogue.table(entity), field.name, lambda r, key=entity.key: r._mapping[key],
+                                    field.index_column, field.personal)
+                    for field in entity.fields if field.personal]
     return columns
 
 

@@ -74,14 +74,14 @@ def check(entity: Entity, item: Any, districts: set[str]) -> tuple[dict, dict[st
     return values, errors
 
 
-def row(entity: Entity, values: Mapping[str, Any], now: dt.datetime) -> dict:
-    """The table row of checked values: each personal value becomes its SM4-GCM token, bound to
-    (table, field, business key), and its blind index."""
-    stored = dict(values)
-    key = values[entity.key]
+def rows(entity: Entity, checked: list[Mapping[str, Any]], now: dt.datetime) -> list[dict]:
+    """The table rows of checked values: each personal value becomes its SM4-GCM token, bound to
+    (table, field, business key), and its blind index; encrypted a column at a time."""
+    stored = [{**values, "created_at": now, "updated_at": now} for values in checked]
     for field in entity.fields:
         if field.personal:
-            clear = values.get(field.name)
-            stored[field.name] = clear and personal.encrypt(entity.table_name, field.name, key, clear)
-            stored[field.index_column] = clear and personal.blind_index(entity.table_name, field.name, field.personal, clear)
-    return {**stored, "created_at": now, "updated_at": now}
+            protected = personal.protect_many(entity.table_name, field.name, field.personal,
+                                              [(values[entity.key], values.get(field.name)) for values in checked])
+            for row, (token, index) in zip(stored, protected):
+                row[field.name], row[field.index_column] = token, index
+    return stored

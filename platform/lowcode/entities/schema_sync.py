@@ -45,7 +45,7 @@ def sync(engine: Engine, tables: list[Table]) -> list[str]:
             else:
                 done += _add_columns(connection, table, {c["name"] for c in inspector.get_columns(table.name)})
                 existing_indexes = {i["name"] for i in inspector.get_indexes(table.name)}
-            for index in table.indexes:
+            for index in sorted(table.indexes, key=lambda i: i.name):
                 if index.name not in existing_indexes and _wanted(index, trigram):
                     index.create(connection)
                     done.append(f"{table.name} {index.name}")

@@ -6,10 +6,6 @@ from typing import Optional
 
 from lowcode.definitions.model import Definition
 
-# Columns every entity table has besides its fields.
-SYSTEM_COLUMNS = ("id", "created_at", "updated_at", "synced_at")
-
-
 @dataclass(frozen=True)
 class Field:
     name: str

@@ -56,14 +56,15 @@ def check_all(entity: Entity, items: list[Any]) -> tuple[list[dict], list[dict]]
         if not errors and last[values[entity.key]] != i:
             errors[entity.key] = f"本批中重复，以第 {last[values[entity.key]] + 1} 条为准"
     _reference_errors(entity, checked)
-    now, answers, rows = clock.now(), [], []
+    answers, accepted = [], []
     for position, (values, errors) in enumerate(checked):
         if errors:
             answers.append({"position": position, "status": "rejected", "errors": errors})
         else:
             answers.append({"position": position, "status": "accepted", "key": values[entity.key]})
-            rows.append({**records.row(entity, values, now), "synced_at": now})
-    return answers, rows
+            accepted.append(values)
+    now = clock.now()
+    return answers, [{**row, "synced_at": now} for row in records.rows(entity, accepted, now)]
 
 
 def _reference_errors(entity: Entity, checked: list[tuple[dict, dict]]) -> None:

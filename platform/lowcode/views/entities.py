@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from flask import abort, request
 from flask_appbuilder import BaseView, expose
-from flask_appbuilder.api import BaseApi, safe
+from flask_appbuilder.api import safe
 
 from lowcode import audit, intake
 from lowcode.entities import access, catalogue, present, query, sync
 from lowcode.entities.spec import Entity
 from lowcode.extensions import db
-from lowcode.views.intake import calling_client
+from lowcode.views.intake import CallerApi, calling_client
 
 
 def readable() -> list[Entity]:
@@ -83,9 +83,10 @@ def _columns(entity: Entity, limit: int | None = None):
     return ([key] + [f for f in entity.fields if f.list and f is not key])[:limit]
 
 
-class EntityApi(BaseApi):
+class EntityApi(CallerApi):
+    """Reads check the caller's permission on each entity's own resource; the sync is a caller API."""
+
     resource_name = "entities"
-    base_permissions: list[str] = []   # every entity is checked against its own resource
     allow_browser_login = True
     openapi_spec_tag = "基础信息"
 
@@ -169,11 +170,8 @@ class EntityApi(BaseApi):
           parameters:
           - {in: path, name: pack, required: true, schema: {type: string}}
           - {in: path, name: name, required: true, schema: {type: string}}
-          - {in: header, name: X-API-Key, required: true, schema: {type: string}}
-          - in: header
-            name: X-Signature
-            description: 登记了 SM2 公钥的系统须签名（另带 X-Signer-Id、X-Timestamp、X-Nonce），见 README
-            schema: {type: string}
+          - ApiKey
+          - Signature
           responses:
             200: {description: 逐条处理结果}
             400: {description: 请求体无法处理，未存储任何内容}

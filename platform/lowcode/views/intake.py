@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, request
 from flask_appbuilder import ModelView, action, expose
+from apispec.exceptions import DuplicateComponentNameError
 from flask_appbuilder.api import BaseApi
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
@@ -29,13 +30,33 @@ def calling_client(api: BaseApi):
     return client, None
 
 
-class WarningsApi(BaseApi):
+CALLER_HEADERS = {
+    "ApiKey": {"name": "X-API-Key", "required": True, "schema": {"type": "string"}},
+    "Signature": {"name": "X-Signature", "schema": {"type": "string"},
+                  "description": "登记了 SM2 公钥的系统须签名（另带 X-Signer-Id、X-Timestamp、X-Nonce），见 README"},
+}
+
+
+class CallerApi(BaseApi):
+    """An API peer systems call with their key (see calling_client); its operations name the
+    headers as the OpenAPI parameters `ApiKey` and `Signature`."""
+
+    base_permissions: list[str] = []   # authenticated by API key, not by a user session
+
+    def add_apispec_components(self, api_spec) -> None:
+        super().add_apispec_components(api_spec)
+        for name, header in CALLER_HEADERS.items():
+            try:
+                api_spec.components.parameter(name, "header", header)
+            except DuplicateComponentNameError:
+                pass   # the other caller API registered it
+
+
+class WarningsApi(CallerApi):
     """Peer systems push warnings here with their own key in the X-API-Key header."""
 
     resource_name = "warnings"
     openapi_spec_tag = "预警接收"
-    # Authenticated by API key, not by a user session: no user permission applies.
-    base_permissions: list[str] = []
 
     @expose("/", methods=["POST"])
     def receive(self):
@@ -43,15 +64,7 @@ class WarningsApi(BaseApi):
         ---
         post:
           description: 每条先原样存储，再按预警类型的报文表单校验；逐条答复 accepted（线索号）、duplicate 或 rejected（字段错误）。
-          parameters:
-          - in: header
-            name: X-API-Key
-            required: true
-            schema: {type: string}
-          - in: header
-            name: X-Signature
-            description: 登记了 SM2 公钥的系统须签名（另带 X-Signer-Id、X-Timestamp、X-Nonce），见 README
-            schema: {type: string}
+          parameters: [ApiKey, Signature]
           responses:
             200: {description: 逐条处理结果}
             400: {description: 请求体无法处理，未存储任何内容}
