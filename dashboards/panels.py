@@ -97,7 +97,7 @@ def figure(panel: Mapping, rows: list[tuple], names: Mapping[str, str], value_la
         for x, y, group, value in rows:
             by_group[group].append(((x + 0.5) * cell, (y + 0.5) * cell, value))
         peak = max((value for *_, value in rows), default=1) or 1
-        traces = [go.Scattergl(x=[p[0] for p in points], y=[p[1] for p in points], mode="markers", name=label(group),
+        traces = [go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="markers", name=label(group),
                                text=[f"{label(group)}：{p[2]:g}" for p in points], hoverinfo="text",
                                marker={"size": [6 + 18 * (p[2] / peak) ** 0.5 for p in points], "opacity": 0.7})
                   for group, points in sorted(by_group.items())]
@@ -110,7 +110,7 @@ def figure(panel: Mapping, rows: list[tuple], names: Mapping[str, str], value_la
         kind = go.Bar if chart == "bar" else go.Scatter
         traces = [kind(x=buckets, y=[values.get(b, 0) for b in buckets], name=label(group))
                   for group, values in sorted(series.items())]
-        layout = {"xaxis": {"title": "日期"}, "yaxis": {"title": value_label}, "barmode": "group"}
+        layout = {"yaxis": {"title": value_label}, "barmode": "group"}
     else:
         order = ranked(totals(rows), panel.get("top"))
         groups, values = [label(g) for g, _ in order], [v for _, v in order]
@@ -121,7 +121,9 @@ def figure(panel: Mapping, rows: list[tuple], names: Mapping[str, str], value_la
             traces = [go.Bar(y=groups, x=values, orientation="h", text=values, textposition="auto", name=value_label)]
             layout = {"yaxis": {"autorange": "reversed", "automargin": True}, "xaxis": {"title": value_label}}
     result = go.Figure(traces)
-    result.update_layout(title=panel["title"], height=360, margin={"l": 50, "r": 20, "t": 50, "b": 40}, font=FONT,
-                         template="plotly_dark" if dark else "plotly_white",
-                         paper_bgcolor="rgba(0,0,0,0)", legend={"orientation": "h"}, **layout)
+    # No title: the panel's heading names the chart; the legend sits above the plot, clear of the axes.
+    result.update_layout(height=340, margin={"l": 50, "r": 20, "t": 36, "b": 40}, font=FONT,
+                         template="plotly_dark" if dark else "plotly_white", paper_bgcolor="rgba(0,0,0,0)",
+                         plot_bgcolor="rgba(0,0,0,0)", legend={"orientation": "h", "x": 0, "y": 1.02,
+                                                              "yanchor": "bottom"}, **layout)
     return result.to_plotly_json()

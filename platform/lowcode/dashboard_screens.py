@@ -27,6 +27,7 @@ class PanelView:
     chart: str
     width: int
     value_label: str
+    group_label: str
     counted: bool
     total: float = 0
     previous: Optional[float] = None
@@ -93,11 +94,13 @@ def _view(panel, rows: list[tuple], counted: bool, large: bool) -> PanelView:
     spec = panel.spec
     measure = spec.get("measure") or {"function": "count"}
     value_label = measure.get("label", "数量")
+    entity = catalogue.find(panel.pack, spec["entity"])
+    group_label = entity.field(spec["group_by"]).title if spec.get("group_by") else "分组"
     base = dict(code=spec["code"], title=spec["title"], chart=spec["chart"], width=spec.get("width", 4),
-                value_label=value_label, counted=counted)
+                value_label=value_label, group_label=group_label, counted=counted)
     if not counted:
         return PanelView(**base)
-    names = _value_names(panel.pack, spec["entity"], spec.get("group_by"), {row[1] for row in rows})
+    names = _value_names(panel.pack, entity, spec.get("group_by"), {row[1] for row in rows})
     if spec.get("time"):
         series = [(bucket.isoformat(), group, value) for bucket, group, _, _, value in rows]
         figure = panel_queries.figure(spec, series, names, value_label, large)
@@ -119,12 +122,11 @@ def _view(panel, rows: list[tuple], counted: bool, large: bool) -> PanelView:
                      previous=sum(old_totals.values()) if old_totals is not None else None, groups=groups, figure=figure)
 
 
-def _value_names(pack: str, entity_name: str, field_name: Optional[str], keys: set[str]) -> dict[str, str]:
+def _value_names(pack: str, entity, field_name: Optional[str], keys: set[str]) -> dict[str, str]:
     """How people call a group: a choice's label, 是/否, the district's name, or for a reference
     the referenced record's `name` field (its key when it has none)."""
     if not field_name:
         return {}
-    entity = catalogue.find(pack, entity_name)
     field = entity.field(field_name)
     if field.choices:
         return dict(field.choices)

@@ -13,7 +13,7 @@ READ = {"index": "read", "show": "read", "list": "read", "get": "read", "panel":
 
 def _panel_json(panel: dashboard_screens.PanelView) -> dict:
     return {"code": panel.code, "title": panel.title, "chart": panel.chart, "counted": panel.counted,
-            "value_label": panel.value_label, "total": panel.total, "previous": panel.previous,
+            "value_label": panel.value_label, "group_label": panel.group_label, "total": panel.total, "previous": panel.previous,
             "groups": [{"name": n, "value": v, "previous": p} for n, v, p in panel.groups], "figure": panel.figure}
 
 
