@@ -9,7 +9,8 @@
 Each run: create the database when missing and fill it once (perf/datagen), migrate, publish the
 definitions, count the dashboards, start gunicorn (one worker per core), run locust headless in
 its own environment (.venv-perf, `make perf-tools`) and print p50/p95/p99, requests per second and
-errors per request against the seed's limit and our target (ten times lower). Last line:
+errors per request against the seed's limit and our target (ten times lower). A Celery worker
+with beat runs beside the server on Redis (REDIS_URL, default db 9), as in production. Last line:
 `worst_p95_ratio_to_target=R` (R ≤ 1: every class met its target).
 
   DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/lowcode_city \\
@@ -36,6 +37,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 LOCUST = ROOT / ".venv-perf" / "bin" / "locust"
 LOWCODE = ROOT / ".venv" / "bin" / "lowcode"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,9 @@ def main() -> None:
     # Every simulated user signs in from this one address: the per-address login limit would refuse them.
     env = {**os.environ, "LOWCODE_INSTANCE_PATH": str(instance), "DEMO_CLUES": "0", "LOGIN_RATE_LIMIT": "100000/minute",
            "INTAKE_RATE_LIMIT": "100000/minute"}
-    env.pop("REDIS_URL", None)
+    # Set up without Redis (the generators run the processes in-process); the load runs as in
+    # production, with a Celery worker and beat on Redis beside the web server.
+    redis_url = env.pop("REDIS_URL", None) or DEFAULT_REDIS_URL
     # Schema, roles and definitions as this checkout has them, then the data, then the dashboards' figures.
     for command in (["migrate"], ["load-definitions"]):
         subprocess.run([str(LOWCODE), *command], cwd=ROOT, env=env, check=True)
@@ -104,7 +108,7 @@ def main() -> None:
     subprocess.run([str(LOWCODE), "refresh-dashboards", "--all"], cwd=ROOT, env=env, check=True)
     env["LOAD_SETUP"] = str(instance / "load-setup.json")
     subprocess.run([sys.executable, "-m", "perf.load_setup", env["LOAD_SETUP"]], cwd=ROOT, env=env, check=True)
-    runs = [(n, _run(scenario, env, instance, n, args.seconds)) for n in users]
+    runs = [(n, _run(scenario, {**env, "REDIS_URL": redis_url}, instance, n, args.seconds)) for n in users]
     lines = _report(scenario, runs, _describe(url, data_s), args.seconds)
     print("\n".join(lines))
     if scenario.report:
@@ -114,9 +118,10 @@ def main() -> None:
 def _run(scenario: Scenario, env: dict, instance: Path, users: int, seconds: int) -> list[dict]:
     port = _free_port()
     workers = os.cpu_count() or 2
+    quiet = {"cwd": ROOT, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--threads", "8",
-                               "--backlog", "4096", "--bind", f"127.0.0.1:{port}", "lowcode.app:create_app()"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               "--backlog", "4096", "--bind", f"127.0.0.1:{port}", "lowcode.app:create_app()"], **quiet)
+    worker = subprocess.Popen([str(LOWCODE), "worker", "--concurrency", "1", "--beat"], **quiet)
     try:
         _wait_for(f"http://127.0.0.1:{port}/health")
         prefix = instance / f"locust-{users}"
@@ -126,8 +131,9 @@ def _run(scenario: Scenario, env: dict, instance: Path, users: int, seconds: int
                         "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix)], cwd=ROOT, env=env, check=False)
         return [row for row in csv.DictReader(Path(f"{prefix}_stats.csv").open(encoding="utf-8")) if ":" in row["Name"]]
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        for process in (server, worker):
+            process.terminate()
+            process.wait(timeout=60)
 
 
 def _create_database(url: str) -> None:
