@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test test-deps validate lock clean perf-tools
+.PHONY: run test test-deps validate lock clean perf-tools perf
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,15 @@ clean:
 	rm -rf $(VENV) *.egg-info
 
 # Locust for the load tests, in its own environment: it is never installed beside the application.
-perf-tools: $(INSTALLED)
+LOCUST := .venv-perf/bin/locust
+$(LOCUST):
 	$(PYTHON) -m venv .venv-perf
 	.venv-perf/bin/python -m pip install --quiet "locust==2.47.0"
+
+perf-tools: $(INSTALLED) $(LOCUST)
+
+# The seed's response-time classes at 100 and 1,000 users on PostgreSQL under gunicorn, against
+# city-scale data (generated once into the database); writes perf/REPORT.md.
+PERF_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/lowcode_city
+perf: perf-tools
+	DATABASE_URL=$(PERF_DATABASE_URL) $(BIN)/python -m perf.run_load city

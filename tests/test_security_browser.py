@@ -13,7 +13,8 @@ ADMIN_PAGES = ["/", "/users/list/", "/users/add", "/users/userinfo/", "/audit/li
                "/forms/", f"/forms/{EVALUATION.split('/forms/', 1)[1]}", "/pda/forms/", "/resetmypassword/form",
                "/swagger/v1", "/inbox/", "/inbox/done", "/tasks/", "/tasks/stats", "/clues/", "/clues/statistics",
                "/labels/", "/outbox/list/", "/notifications/", "/pda/", "/pda/tasks", "/entities/",
-               "/entities/nmv/rider/", "/entities/nmv/violation/?mode=onsite"]
+               "/entities/nmv/rider/", "/entities/nmv/violation/?mode=onsite", "/dashboards/", "/dashboards/nmv/HOME",
+               "/dashboards/nmv/RISK"]
 
 
 def watched(page) -> list[str]:

@@ -80,6 +80,18 @@ def seed_activity_command(count: int, seed_value: int) -> None:
     click.echo(f"生成演示线索 {made} 条。" if made else "已有线索，未生成演示业务数据。")
 
 
+@main.command("refresh-dashboards")
+@click.option("--all", "everything", is_flag=True, help="不论是否到期，全部重新统计")
+def refresh_dashboards_command(everything: bool) -> None:
+    """重新统计到期的统计大屏面板（预汇总数据）。"""
+    from lowcode import dashboard_rollups
+
+    done = dashboard_rollups.refresh_due(force=everything)
+    for panel, rows in done.items():
+        click.echo(f"  {panel}：{rows} 行")
+    click.echo(f"已统计面板 {len(done)} 个。")
+
+
 @main.command("create-admin")
 @click.option("--username", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)

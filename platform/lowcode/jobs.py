@@ -27,7 +27,8 @@ def make_celery(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         beat_schedule={"fire-timers": {"task": "lowcode.fire_timers", "schedule": 30.0},
-                       "deliver-outbox": {"task": "lowcode.deliver_outbox", "schedule": OUTBOX_INTERVAL_SECONDS}},
+                       "deliver-outbox": {"task": "lowcode.deliver_outbox", "schedule": OUTBOX_INTERVAL_SECONDS},
+                       "refresh-dashboards": {"task": "lowcode.refresh_dashboards", "schedule": 60.0}},
     )
     celery.set_default()
     app.extensions["celery"] = celery
@@ -76,3 +77,10 @@ def _register_tasks(celery: Celery) -> None:
         from lowcode.outbox import deliver_due
 
         return deliver_due()
+
+    @celery.task(name="lowcode.refresh_dashboards")
+    def refresh_dashboards() -> dict:
+        """Dashboard panels whose figures are due; one transaction per panel."""
+        from lowcode.dashboard_rollups import refresh_due
+
+        return refresh_due()

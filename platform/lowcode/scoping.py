@@ -94,3 +94,4 @@ def visible(model, identity):
     from lowcode.extensions import db
 
     return db.session.scalar(select(model).where(model.id == identity))
+

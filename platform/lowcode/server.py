@@ -73,13 +73,17 @@ def start_local_receiver(app: Flask) -> None:
 def serve(app: Flask, threads: int = 8) -> None:
     from waitress import serve as waitress_serve
 
+    from lowcode import dashboard_rollups
+
     prepare(app)
     seed_activity(app)
+    dashboard_rollups.refresh_due()
     if app.config["CELERY_EAGER"]:
         from lowcode.flow.timers import start_embedded_poller
 
         start_embedded_poller(app)
         start_outbox_poller(app)
+        dashboard_rollups.start_embedded_poller(app)
         start_local_receiver(app)
     click.echo(banner(app))
     waitress_serve(app, host=app.config["HOST"], port=app.config["PORT"], threads=threads, ident="lowcode")

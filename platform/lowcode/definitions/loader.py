@@ -101,12 +101,30 @@ def _register(pack: Pack, table: dict, kind: str, name: str, file: str, pointer:
     table[code] = json_definition(kind, code, file, pointer, content, valid)
 
 
-def _load_warning_types(pack: Pack, paths: list[Path], tree_root: Path) -> None:
+def _file_loader(key: str, kind: str, name: str) -> Callable[[Pack, list[Path], Path], None]:
+    """Kinds of one definition per file (a warning type, a dashboard), keyed by its code."""
+    def load(pack: Pack, paths: list[Path], tree_root: Path) -> None:
+        for path in paths:
+            read = _read(pack, path, tree_root, kind)
+            if read:
+                file, document, errors = read
+                _register(pack, getattr(pack, key), kind, name, file, "", document, not errors)
+    return load
+
+
+def _load_entities(pack: Pack, paths: list[Path], tree_root: Path) -> None:
     for path in paths:
-        read = _read(pack, path, tree_root, "warning_type")
-        if read:
-            file, document, errors = read
-            _register(pack, pack.warning_types, "warning_type", "预警类型", file, "", document, not errors)
+        read = _read(pack, path, tree_root, "entity")
+        if read is None:
+            continue
+        file, document, errors = read
+        name = document.get("name") if isinstance(document, dict) else None
+        if not isinstance(name, str):
+            continue    # the meta-schema error already says why
+        if name in pack.entities:
+            pack.errors.append(DefinitionError(file, "/name", f"实体名 {name} 重复（已在 {pack.entities[name].file} 定义）"))
+            continue
+        pack.entities[name] = json_definition("entity", name, file, "", document, not errors)
 
 
 def _load_entities(pack: Pack, paths: list[Path], tree_root: Path) -> None:
@@ -169,7 +187,8 @@ def _load_bpmn(pack: Pack, paths: list[Path], tree_root: Path) -> None:
 
 
 _LOADERS = {
-    "warning_types": _load_warning_types,
+    "warning_types": _file_loader("warning_types", "warning_type", "预警类型"),
+    "dashboards": _file_loader("dashboards", "dashboard", "统计大屏"),
     **{key: _collection_loader(key) for key in COLLECTIONS},
     "forms": load_forms,
     "bpmn": _load_bpmn,

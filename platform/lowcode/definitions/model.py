@@ -74,6 +74,7 @@ class Pack:
     forms: dict[str, Form] = field(default_factory=dict)
     form_fragments: dict[str, Form] = field(default_factory=dict)
     bpmn: dict[str, Definition] = field(default_factory=dict)
+    dashboards: dict[str, Definition] = field(default_factory=dict)
     organisation: Definition | None = None
     roles: Definition | None = None
     entities: dict[str, Definition] = field(default_factory=dict)
@@ -91,6 +92,7 @@ class Pack:
         yield from (definition for definition in singles if definition is not None)
         for table in (self.warning_types, self.clue_levels, self.clue_types, self.task_levels,
                       self.task_types, self.thresholds, self.process_bindings, self.bpmn, self.entities,
+                      self.dashboards,
                       *self.reserved.values()):
             yield from table.values()
         for form in (*self.forms.values(), *self.form_fragments.values()):

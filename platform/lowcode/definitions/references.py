@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from bpmn.parser import BpmnParseError, ParsedBpmn, parse_bpmn
 
+from .dashboard_checks import dashboard_errors
 from .entity_checks import entity_errors
 from .errors import DefinitionError, bpmn_pointer, json_pointer
 from .model import Definition, Pack
@@ -17,6 +18,7 @@ def reference_errors(pack: Pack) -> list[DefinitionError]:
         *_binding_errors(pack),
         *_bpmn_errors(pack),
         *entity_errors(pack),
+        *dashboard_errors(pack),
     ]
 
 

@@ -1,6 +1,7 @@
 """Every table of the application; importing this package registers them on Model.metadata."""
 from lowcode.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent
 from lowcode.models.business import Clue, Dispatch, Supervision, Task
+from lowcode.models.dashboard import DashboardRefresh, DashboardRollup
 from lowcode.models.definitions import DefinitionFile, DefinitionRelease
 from lowcode.models.department import Department
 from lowcode.models.entity_batch import EntityBatch
@@ -13,6 +14,6 @@ from lowcode.models.personal_index import PersonalIndex
 from lowcode.models.workflow import ProcessInstance, TimerRow, WorkItem
 
 __all__ = ["Attachment", "FormDraft", "FormSubmission", "ApiClient", "InboundWarning", "RequestNonce", "Notification",
-           "AuditEvent", "AuditChainHead", "AuditCheckpoint", "Clue", "Dispatch", "Supervision", "Task", "ProcessInstance",
+           "AuditEvent", "AuditChainHead", "AuditCheckpoint", "Clue", "DashboardRefresh", "DashboardRollup", "Dispatch", "Supervision", "Task", "ProcessInstance",
            "TimerRow", "WorkItem", "DefinitionFile", "DefinitionRelease", "Department", "Officer", "OutboxMessage",
            "PersonalIndex", "EntityBatch"]

@@ -30,6 +30,7 @@ def register() -> None:
     from lowcode import notifications
     from lowcode.views.audit import AuditEventApi, AuditEventView
     from lowcode.views.clues import ClueApi, CluesView
+    from lowcode.views.dashboards import DashboardApi, DashboardsView
     from lowcode.views.definitions import DefinitionsView
     from lowcode.views.entities import EntitiesView, EntityApi, readable
     from lowcode.views.departments import DepartmentApi, DepartmentView
@@ -61,9 +62,10 @@ def register() -> None:
     add_page(OutboxView, "Outbox", "反馈推送", "Intake", "预警接收", "fa-paper-plane")
     add_page(FormsView, "Forms", "全部表单", "Forms", "表单", "fa-edit")
     add_page(TaskView, "Tasks", "任务查询", "TaskManagement", "任务管理", "fa-tasks")
+    add_page(DashboardsView, "Dashboards", "统计大屏", "Analysis", "统计分析", "fa-area-chart")
     add_link("Task", "TaskStats", "任务统计", "/tasks/stats", "TaskManagement", "任务管理", "fa-bar-chart")
     appbuilder.add_view_no_menu(EntitiesView)
     current_app.context_processor(lambda: {"unread_notifications": notifications.badge, "entity_menu": readable})
     for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi, ClueApi, LabelsApi, OutboxApi, TaskApi,
-                NotificationApi, ClueSearchApi, EntityApi):
+                NotificationApi, ClueSearchApi, EntityApi, DashboardApi):
         appbuilder.add_api(api)
