@@ -124,8 +124,8 @@ def manifest_version(root):
 
 
 def manifest_missing_directory(root):
-    edit(root, "nmv/pack.json", lambda d: d["contents"].update(dashboards=["dashboards/"]))
-    return "nmv/pack.json", "/contents/dashboards/0", "目录 dashboards/ 不存在"
+    edit(root, "nmv/pack.json", lambda d: d["contents"].update(dashboards=["screens/"]))
+    return "nmv/pack.json", "/contents/dashboards/0", "目录 screens/ 不存在"
 
 
 def manifest_missing_dependency(root):

@@ -10,7 +10,7 @@ from .consistency import consistency_errors
 from .content import read_json
 from .errors import DefinitionError, json_pointer
 from .forms import load_forms
-from .manifest import MANIFEST, RESERVED_KINDS, claimed_files, relative
+from .manifest import MANIFEST, claimed_files, relative
 from .metaschemas import metaschema_errors
 from .model import DefinitionTree, Pack, bpmn_definition, json_definition
 from .references import reference_errors
@@ -89,57 +89,30 @@ def _within(errors: list[DefinitionError], pointer: str) -> bool:
     return any(error.pointer == pointer or error.pointer.startswith(pointer + "/") for error in errors)
 
 
-def _register(pack: Pack, table: dict, kind: str, name: str, file: str, pointer: str, content: Any, valid: bool) -> None:
-    code = content.get("code") if isinstance(content, dict) else None
+def _register(pack: Pack, table: dict, kind: str, name: str, file: str, pointer: str, content: Any, valid: bool,
+              key: str = "code", what: str = "代码") -> None:
+    code = content.get(key) if isinstance(content, dict) else None
     if not isinstance(code, str):
         return    # the meta-schema error already says why
     if code in table:
         first = table[code]
-        pack.errors.append(DefinitionError(file, pointer + "/code",
-                                           f"{name}代码 {code} 重复（已在 {first.file}#{first.pointer} 定义）"))
+        where = f"{first.file}#{first.pointer}" if first.pointer else first.file
+        pack.errors.append(DefinitionError(file, f"{pointer}/{key}", f"{name}{what} {code} 重复（已在 {where} 定义）"))
         return
     table[code] = json_definition(kind, code, file, pointer, content, valid)
 
 
-def _file_loader(key: str, kind: str, name: str) -> Callable[[Pack, list[Path], Path], None]:
-    """Kinds of one definition per file (a warning type, a dashboard), keyed by its code."""
+def _file_loader(table: str, kind: str, name: str, key: str = "code", what: str = "代码",
+                 ) -> Callable[[Pack, list[Path], Path], None]:
+    """Kinds of one definition per file (a warning type, an entity, a dashboard), keyed by its
+    `key` member."""
     def load(pack: Pack, paths: list[Path], tree_root: Path) -> None:
         for path in paths:
             read = _read(pack, path, tree_root, kind)
             if read:
                 file, document, errors = read
-                _register(pack, getattr(pack, key), kind, name, file, "", document, not errors)
+                _register(pack, getattr(pack, table), kind, name, file, "", document, not errors, key, what)
     return load
-
-
-def _load_entities(pack: Pack, paths: list[Path], tree_root: Path) -> None:
-    for path in paths:
-        read = _read(pack, path, tree_root, "entity")
-        if read is None:
-            continue
-        file, document, errors = read
-        name = document.get("name") if isinstance(document, dict) else None
-        if not isinstance(name, str):
-            continue    # the meta-schema error already says why
-        if name in pack.entities:
-            pack.errors.append(DefinitionError(file, "/name", f"实体名 {name} 重复（已在 {pack.entities[name].file} 定义）"))
-            continue
-        pack.entities[name] = json_definition("entity", name, file, "", document, not errors)
-
-
-def _load_entities(pack: Pack, paths: list[Path], tree_root: Path) -> None:
-    for path in paths:
-        read = _read(pack, path, tree_root, "entity")
-        if read is None:
-            continue
-        file, document, errors = read
-        name = document.get("name") if isinstance(document, dict) else None
-        if not isinstance(name, str):
-            continue    # the meta-schema error already says why
-        if name in pack.entities:
-            pack.errors.append(DefinitionError(file, "/name", f"实体名 {name} 重复（已在 {pack.entities[name].file} 定义）"))
-            continue
-        pack.entities[name] = json_definition("entity", name, file, "", document, not errors)
 
 
 def _collection_loader(key: str) -> Callable[[Pack, list[Path], Path], None]:
@@ -169,17 +142,6 @@ def _single_loader(kind: str) -> Callable[[Pack, list[Path], Path], None]:
     return load
 
 
-def _reserved_loader(kind: str) -> Callable[[Pack, list[Path], Path], None]:
-    # Kinds whose format is not defined yet: registered and hashed so that publishing keeps them.
-    def load(pack: Pack, paths: list[Path], tree_root: Path) -> None:
-        for path in paths:
-            read = _read(pack, path, tree_root, None)
-            if read:
-                rel = relative(path, pack.directory)
-                pack.reserved.setdefault(kind, {})[rel] = json_definition(kind, rel, read[0], "", read[1])
-    return load
-
-
 def _load_bpmn(pack: Pack, paths: list[Path], tree_root: Path) -> None:
     for path in paths:
         rel = relative(path, pack.directory)
@@ -192,10 +154,9 @@ _LOADERS = {
     **{key: _collection_loader(key) for key in COLLECTIONS},
     "forms": load_forms,
     "bpmn": _load_bpmn,
-    "entities": _load_entities,
+    "entities": _file_loader("entities", "entity", "实体", key="name", what="名"),
     "organisation": _single_loader("organisation"),
     "roles": _single_loader("roles"),
-    **{kind: _reserved_loader(kind) for kind in RESERVED_KINDS},
 }
 
 

@@ -7,7 +7,6 @@ from .errors import DefinitionError, json_pointer
 from .shape import texts
 
 MANIFEST = "pack.json"
-RESERVED_KINDS = ()
 # Suffix of the files a directory entry stands for; every other kind is made of .json files.
 DIRECTORY_SUFFIX = {"bpmn": ".bpmn"}
 # Files the manifest must claim: anything else is a file the loader would silently ignore.

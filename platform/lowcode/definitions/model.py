@@ -78,7 +78,6 @@ class Pack:
     organisation: Definition | None = None
     roles: Definition | None = None
     entities: dict[str, Definition] = field(default_factory=dict)
-    reserved: dict[str, dict[str, Definition]] = field(default_factory=dict)
     form_registry: Registry = field(default_factory=Registry)
     errors: list[DefinitionError] = field(default_factory=list)
 
@@ -92,8 +91,7 @@ class Pack:
         yield from (definition for definition in singles if definition is not None)
         for table in (self.warning_types, self.clue_levels, self.clue_types, self.task_levels,
                       self.task_types, self.thresholds, self.process_bindings, self.bpmn, self.entities,
-                      self.dashboards,
-                      *self.reserved.values()):
+                      self.dashboards):
             yield from table.values()
         for form in (*self.forms.values(), *self.form_fragments.values()):
             yield form.schema
