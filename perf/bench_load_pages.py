@@ -1,17 +1,20 @@
 """What each page of the load test (perf/locustfile.py) costs the server, one request at a time:
 wall and CPU milliseconds and SQL statements per request, by request type, against the load
 database (200,000 tasks, made by perf/run_closed_loop_load.py). CPU time is this process's own
-(Python, templates, drivers), so it holds still while other work shares the machine: it is what
-decides how many requests two cores serve. The pages are asked for as the load test asks for them,
+(Python, templates, drivers) and that of the PostgreSQL backends serving the database (库 CPU,
+read from /proc: run it where the database runs, with nothing else connected to that database).
+CPU time holds still while other work shares the machine: it is what decides how many requests
+two cores serve. The pages are asked for as the load test asks for them,
 by a 支队 and a 大队 officer and the city's analyst, and the PDA by a 大队 officer.
 
 Run: DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/lowcode_load \\
      LOWCODE_INSTANCE_PATH=instance-load .venv/bin/python perf/bench_load_pages.py [--requests N]
-Last line: `<type>_cpu_ms=N …` for every request type.
+Last line: `<type>_cpu_ms=N …` for every request type, application and database CPU together.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import statistics
@@ -79,8 +82,27 @@ def signed_in(app, username: str):
     return client
 
 
-def measure(call, count: int, statements: list) -> tuple[list, list, list]:
+def database_cpu_ms(database: str) -> float:
+    """CPU time so far of the PostgreSQL backends serving `database` (same machine, readable /proc;
+    clock ticks, so only sums over many requests mean much)."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as title:
+                if f" {database} ".encode() not in title.read():
+                    continue
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])   # utime, stime
+    return total * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def measure(call, count: int, statements: list, database: str) -> tuple[list, list, list, float]:
+    """Wall and CPU ms and statements of each request; the database's CPU ms per request."""
     walls, cpus, counts = [], [], []
+    database_before = database_cpu_ms(database)
     for _ in range(count):
         statements[0] = 0
         wall, cpu = time.perf_counter(), time.process_time()
@@ -89,7 +111,7 @@ def measure(call, count: int, statements: list) -> tuple[list, list, list]:
         walls.append((time.perf_counter() - wall) * 1000)
         counts.append(statements[0])
         assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    return walls, cpus, counts
+    return walls, cpus, counts, (database_cpu_ms(database) - database_before) / count
 
 
 def main() -> None:
@@ -103,22 +125,24 @@ def main() -> None:
     statements = [0]
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", lambda *_: statements.__setitem__(0, statements[0] + 1))
+        database = db.engine.url.database
     clients = {name: signed_in(app, name) for name in DESK + PDA}
     rng = random.Random(6)
-    results: dict[str, tuple[list, list, list]] = {}
+    results: dict[str, tuple[list, list, list, list]] = {}
     for name, calls in pages(clients, rng).items():
         for kind, call in calls.items():
             if call() is None:   # warm: templates compiled, ids of the lists known
                 continue
-            walls, cpus, counts = measure(call, args.requests, statements)
-            mine = results.setdefault(kind, ([], [], []))
-            for collected, more in zip(mine, (walls, cpus, counts)):
+            walls, cpus, counts, database_ms = measure(call, args.requests, statements, database)
+            mine = results.setdefault(kind, ([], [], [], []))
+            for collected, more in zip(mine, (walls, cpus, counts, [database_ms] * args.requests)):
                 collected.extend(more)
-    print(f"{'请求':<10}{'wall p50':>10}{'wall p95':>10}{'CPU 均值':>10}{'CPU p95':>10}{'SQL 条数':>10}")
-    for kind, (walls, cpus, counts) in sorted(results.items()):
+    print(f"{'请求':<10}{'wall p50':>10}{'wall p95':>10}{'CPU 均值':>10}{'CPU p95':>10}{'库 CPU':>10}{'SQL 条数':>10}")
+    for kind, (walls, cpus, counts, database_ms) in sorted(results.items()):
         print(f"{kind:<10}{statistics.median(walls):>10.1f}{p95(walls):>10.1f}{statistics.mean(cpus):>10.1f}"
-              f"{p95(cpus):>10.1f}{statistics.mean(counts):>10.1f}")
-    print(" ".join(f"{kind}_cpu_ms={statistics.mean(cpus):.1f}" for kind, (_, cpus, _) in sorted(results.items())))
+              f"{p95(cpus):>10.1f}{statistics.mean(database_ms):>10.1f}{statistics.mean(counts):>10.1f}")
+    print(" ".join(f"{kind}_cpu_ms={statistics.mean(cpus) + statistics.mean(database_ms):.1f}"
+                   for kind, (_, cpus, _, database_ms) in sorted(results.items())))
 
 
 if __name__ == "__main__":
