@@ -34,6 +34,7 @@ def register() -> None:
     from lowcode.views.departments import DepartmentApi, DepartmentView
     from lowcode.views.forms import FormsView
     from lowcode.views.labels import LabelsApi, LabelsView
+    from lowcode.views.menu import menu_html
     from lowcode.views.intake import ApiClientView, InboundWarningView, WarningsApi
     from lowcode.views.officers import OfficerApi
     from lowcode.views.outbox import OutboxApi, OutboxView
@@ -61,7 +62,7 @@ def register() -> None:
     add_page(FormsView, "Forms", "全部表单", "Forms", "表单", "fa-edit")
     add_page(TaskView, "Tasks", "任务查询", "TaskManagement", "任务管理", "fa-tasks")
     add_link("Task", "TaskStats", "任务统计", "/tasks/stats", "TaskManagement", "任务管理", "fa-bar-chart")
-    current_app.context_processor(lambda: {"unread_notifications": notifications.badge})
+    current_app.context_processor(lambda: {"unread_notifications": notifications.badge, "navbar_menu": menu_html})
     for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi, ClueApi, LabelsApi, OutboxApi, TaskApi,
                 NotificationApi, ClueSearchApi):
         appbuilder.add_api(api)
