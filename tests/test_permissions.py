@@ -58,3 +58,19 @@ def test_menu_follows_read_permission(client):
     assert client.get("/").headers["Location"].endswith("/pda/")   # a handheld user lands on 交通执法 II
     html = client.get("/inbox/").get_data(as_text=True)
     assert "待办事项" in html and "审计日志" not in html
+
+
+def test_the_menu_follows_a_change_of_permissions_on_the_next_page(client, app):
+    web_login(client, "pda_xuhui")
+    assert "审计日志" not in client.get("/inbox/").get_data(as_text=True)   # the menu is drawn once for this role
+    with app.app_context():
+        sm = app.appbuilder.sm
+        role = sm.find_user(username="pda_xuhui").roles[0]
+        entry = sm.find_permission_view_menu("menu_access", "AuditEvents")
+        sm.add_permission_role(role, entry)
+    try:
+        assert "审计日志" in client.get("/inbox/").get_data(as_text=True)
+    finally:
+        with app.app_context():
+            sm.del_permission_role(sm.find_role(role.name), sm.find_permission_view_menu("menu_access", "AuditEvents"))
+    assert "审计日志" not in client.get("/inbox/").get_data(as_text=True)

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from lowcode import task_queries
 from lowcode.extensions import db
 from lowcode.flow import actions
 from lowcode.flow.timers import fire_due
@@ -165,6 +166,33 @@ def test_the_task_query_filters_sorts_pages_and_reaches_receivers(app, ctx, api)
     assert result["count"] == 1 and result["result"][0]["type_name"].startswith("督导检查")
     bad = api("yanpan").get("/api/v1/tasks/?created_to=x")
     assert bad.status_code == 400 and "创建时间止" in str(bad.get_json())
+
+
+def test_a_title_search_matches_the_words_in_their_order(app, ctx):
+    task = dispatched_task("骑手头盔查验", [XUHUI])
+    yanpan = signed_in(app, "yanpan")
+    for words in ("骑手头盔", "盔查", "骑手头盔查验"):
+        assert f'/tasks/{task.id}"' in page(yanpan, f"/tasks/?title={words}")
+    for words in ("手骑", "头盔骑手", "骑手头盔查验。"):   # the same characters, not the same words
+        assert f'/tasks/{task.id}"' not in page(yanpan, f"/tasks/?title={words}")
+
+
+def test_a_broad_query_is_counted_up_to_a_cap_and_paged_in_the_same_order(app, ctx, api, monkeypatch):
+    tasks = [dispatched_task(f"封顶计数{n}", [XUHUI]) for n in range(3)]
+    yanpan = signed_in(app, "yanpan")
+    url = "/tasks/?title=封顶计数&sort=title&desc=0"
+
+    def listed(html: str) -> list[int]:
+        return [int(i) for i in re.findall(r'href="/tasks/(\d+)"', html) if int(i) in {t.id for t in tasks}]
+
+    found_and_sorted = page(yanpan, url)            # few: sorted among the matches the count found
+    assert "共 3 条" in found_and_sorted
+    monkeypatch.setattr(task_queries, "COUNT_CAP", 2)
+    walked = page(yanpan, url)                      # many: read in the list's order
+    assert "共 2+ 条" in walked
+    assert listed(walked) == listed(found_and_sorted) == [t.id for t in tasks]
+    result = api("yanpan").get("/api/v1/tasks/?title=封顶计数").get_json()
+    assert result["count"] == 2 and result["more"] is True and len(result["result"]) == 3
 
 
 def test_detail_supervise_read_state_reply_and_notifications(app, ctx, api):

@@ -8,11 +8,11 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Mapping
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 from sqlalchemy.sql import Select
 
 import forms
-from lowcode import audit, form_service, intake, publishing
+from lowcode import audit, form_service, intake, publishing, task_queries, title_search
 from lowcode.extensions import db
 from lowcode.flow import actions, records
 from lowcode.models import Clue, Department, InboundWarning, ProcessInstance, Task, WorkItem
@@ -135,7 +135,7 @@ def filtered(filters: Filters) -> Select:
     if filters.category:
         statement = statement.where(Clue.type_code.startswith(f"{filters.category}/", autoescape=True))
     if filters.title:
-        statement = statement.where(Clue.title.contains(filters.title, autoescape=True))
+        statement = statement.where(title_search.contains(Clue.title, filters.title))
     if filters.created_from:
         statement = statement.where(Clue.created_at >= dt.datetime.fromisoformat(filters.created_from))
     if filters.created_to:
@@ -146,16 +146,15 @@ def filtered(filters: Filters) -> Select:
     return statement
 
 
-def run(query: Query) -> tuple[list[Clue], int]:
-    """One page of clues and the total count."""
+def run(query: Query) -> tuple[list[Clue], int, bool]:
+    """One page of clues, the count (up to task_queries.COUNT_CAP) and whether there are more."""
     statement = filtered(query.filters)
-    total = db.session.scalar(statement.with_only_columns(func.count(Clue.id), maintain_column_froms=True))
+    total, more = task_queries.capped_count(statement)
     column = (_level_rank() if query.sort == "level" else Clue.dept_path if query.sort == "department"
               else getattr(Clue, query.sort))
     ordering = [column.desc() if query.descending else column.asc(), Clue.id.desc() if query.descending else Clue.id]
-    rows = db.session.scalars(statement.order_by(*ordering).offset((query.page - 1) * query.page_size)
-                              .limit(query.page_size)).all()
-    return list(rows), total or 0
+    rows = task_queries.page_rows(statement, ordering, query.page, query.page_size, more)
+    return list(rows), total, more
 
 
 def departments_in_scope(user) -> list[Department]:

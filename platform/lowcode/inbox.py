@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 import forms
 from lowcode import clock, form_service, scoping, task_queries
+from lowcode.distinct import distinct_values
 from lowcode.extensions import db
 from lowcode.flow import actions, records
 from lowcode.models import Department, ProcessInstance, Supervision, WorkItem
@@ -42,14 +43,16 @@ def filtered(user, state: str, args):
 
 def page(user, state: str, args) -> task_queries.Page:
     default = "due_at" if state == "open" else "completed_at"
-    return task_queries.paged(filtered(user, state, args), args, SORTS, default, unscoped=False)
+    # The user's own department's items are within their scope by definition; the scope's path
+    # condition would only mislead PostgreSQL's row estimate into sorting every item of the department.
+    return task_queries.paged(filtered(user, state, args), args, SORTS, default)
 
 
 def form_choices(user) -> list[tuple[str, str]]:
     """(form key, title) of the forms bound to the user's work items, for the 表单 filter."""
-    keys = db.session.scalars(actions.inbox_query(user, "open").order_by(None).with_only_columns(WorkItem.form_key)
-                              .distinct()).all()
-    return [(key, key.rsplit("/", 1)[-1]) for key in keys if key]
+    # Unscoped like the list: the user's own department is within their scope.
+    keys = distinct_values(WorkItem.form_key, actions.inbox_query(user, "open").whereclause)
+    return [(key, key.rsplit("/", 1)[-1]) for key in keys]
 
 
 def open_item(item_id: int) -> WorkItem:

@@ -132,13 +132,31 @@ class PlatformSecurityManager(SecurityManager):
     def _has_view_access(self, user, permission_name, view_name):
         """Answered from the user's permissions, read once per request: a page asks dozens of times
         (its views, buttons and menu), and each answer would otherwise be a query."""
+        known = self._request_permissions(user)
+        if known is None:
+            return super()._has_view_access(user, permission_name, view_name)
+        return (permission_name, view_name) in known
+
+    def _request_permissions(self, user):
+        """The (permission, view) pairs of a signed-in user without a built-in role, read once per
+        request; None where Flask-AppBuilder's own check applies."""
         roles = self.get_user_roles(user)
         if not has_request_context() or any(role.name in self.builtin_roles for role in roles):
-            return super()._has_view_access(user, permission_name, view_name)
+            return None
         known = g.get("user_permissions")
         if known is None or known[0] != getattr(user, "id", None):
             known = g.user_permissions = (getattr(user, "id", None), self.get_user_permissions(user))
-        return (permission_name, view_name) in known[1]
+        return known[1]
+
+    def menu_entries(self, names) -> frozenset:
+        """Which of `names` the signed-in user's menu shows: one look at their permissions where
+        Flask-AppBuilder's per-entry check would walk its proxies and roles for each."""
+        user = g.get("user")
+        signed_in = user is not None and user.is_authenticated and user.is_active
+        known = self._request_permissions(user) if signed_in else None
+        if known is None:
+            return frozenset(name for name in names if self.has_access("menu_access", name))
+        return frozenset(name for name in names if ("menu_access", name) in known)
 
     def auth_user_db(self, username, password):
         g.pop("login_refusal", None)

@@ -12,7 +12,7 @@ from typing import Optional
 
 from sqlalchemy import func, or_, select
 
-from lowcode import clock, publishing, scoping
+from lowcode import clock, publishing, scoping, title_search
 from lowcode.definitions import resolve_form_key
 from lowcode.distinct import distinct_values
 from lowcode.extensions import db
@@ -21,6 +21,7 @@ from lowcode.models import Department, Dispatch, Supervision, Task, WorkItem
 
 UNSCOPED = {"unscoped": True}
 PAGE_SIZE = 20
+COUNT_CAP = 500
 SORTS = {"created_at": Task.created_at, "title": Task.title, "level": Task.level_code, "status": Task.status,
          "type": Task.type_code}
 
@@ -40,13 +41,20 @@ def labels() -> dict[str, dict[str, str]]:
 
 # ------------------------------------------------------------------ the list
 
-def _visible_condition():
+def _visible_condition(walk: bool = False):
+    """Issued within the caller's scope or dispatched into it, in the form that suits the reading."""
     prefix = scoping.current_prefix()
     if prefix is None:
         return True
-    # One IN over a UNION: each side an index range (an OR of the two defeats both indexes).
-    return Task.id.in_(select(Task.id).where(Task.dept_path.startswith(prefix))
-                       .union(select(Dispatch.task_id).where(Dispatch.dept_path.startswith(prefix))))
+    issued = Task.dept_path.startswith(prefix)
+    received = select(Dispatch.task_id).where(Dispatch.dept_path.startswith(prefix))
+    if walk or prefix.count("/") <= 2:
+        # A row filter: a page walks tasks in its order and stops at the page; at the top of the
+        # tree nearly every task is visible, so a count meets its cap at once.
+        return or_(issued, Task.id.in_(received))
+    # Below the top a scope's ids (two index-only ranges) are far fewer than the tasks a scan
+    # would pass to find them.
+    return Task.id.in_(select(Task.id).where(issued).union(received))
 
 
 @dataclass
@@ -94,14 +102,15 @@ def filters_from(args) -> TaskFilters:
                        receiver_id=_int(args, "receiver", "接收部门", errors), errors=errors)
 
 
-def task_query(f: TaskFilters):
-    query = select(Task).where(_visible_condition())
+def task_query(f: TaskFilters, walk: bool = False):
+    """The tasks the caller may see that match `f`; `walk` when read in a list's order (a page)."""
+    query = select(Task).where(_visible_condition(walk))
     if f.type_code:
         query = query.where(Task.type_code == f.type_code)
     if f.level_code:
         query = query.where(Task.level_code == f.level_code)
     if f.title:
-        query = query.where(Task.title.contains(f.title, autoescape=True))
+        query = query.where(title_search.contains(Task.title, f.title))
     if f.status:
         query = query.where(Task.status == f.status)
     if f.created_from:
@@ -123,11 +132,41 @@ class Page:
     pages: int
     sort: str
     desc: bool
+    more: bool = False   # more rows than `total`: the count stopped at COUNT_CAP
+
+    @property
+    def total_text(self) -> str:
+        return f"{self.total}+" if self.more else str(self.total)
 
 
-def paged(query, args, sorts: dict, default_sort: str, page_size: int = PAGE_SIZE, unscoped: bool = True) -> Page:
+def capped_count(query, **options) -> tuple[int, bool]:
+    """(rows of `query`, counted up to COUNT_CAP; whether there are more). Counting every match of
+    a broad search would cost more than the page itself: lists say "500+" instead."""
+    counted = db.session.scalar(select(func.count()).select_from(query.order_by(None).limit(COUNT_CAP + 1).subquery())
+                                .execution_options(**options))
+    return min(counted, COUNT_CAP), counted > COUNT_CAP
+
+
+def page_rows(query, ordering: list, page: int, page_size: int, more: bool, walk=None, **options) -> list:
+    """One page of `query` in `ordering`, `more` as capped_count said. Few matches are found as the
+    count found them and sorted; walking the order's index instead may read the whole table before
+    meeting them (the planner cannot know a district has none of a word). Many are met soon, by
+    `walk` when the rows have a form better walked in order."""
+    if more:
+        query = query if walk is None else walk
+    else:
+        entity = query.column_descriptions[0]["entity"]
+        query = select(entity).where(entity.id.in_(query.with_only_columns(entity.id).order_by(None)
+                                                   .limit(COUNT_CAP + 1)))
+    return db.session.scalars(query.order_by(*ordering).limit(page_size).offset((page - 1) * page_size)
+                              .execution_options(**options)).all()
+
+
+def paged(query, args, sorts: dict, default_sort: str, page_size: int = PAGE_SIZE, unscoped: bool = True,
+          walk=None) -> Page:
     """One page of `query`, sorted by a whitelisted column (`sort`, `desc=1|0`), and its total.
-    `unscoped` when the query states its visibility itself (tasks span two scoped tables)."""
+    `unscoped` when the query states its visibility itself (tasks span two scoped tables); `walk`
+    the same rows in the form to read in order (page_rows)."""
     options = UNSCOPED if unscoped else {}
     sort = args.get("sort") if args.get("sort") in sorts else default_sort
     desc = args.get("desc", "1") != "0"
@@ -135,18 +174,16 @@ def paged(query, args, sorts: dict, default_sort: str, page_size: int = PAGE_SIZ
         page = max(1, int(args.get("page", 1)))
     except ValueError:
         page = 1
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())
-                              .execution_options(**options))
+    total, more = capped_count(query, **options)
     column = sorts[sort]
-    ordered = query.order_by(column.desc() if desc else column.asc(), *(
-        [] if sort == default_sort else [sorts[default_sort].desc()]))
-    rows = db.session.scalars(ordered.limit(page_size).offset((page - 1) * page_size).execution_options(**options)).all()
-    return Page(rows, total, page, max(1, -(-total // page_size)), sort, desc)
+    ordering = [column.desc() if desc else column.asc(), *([] if sort == default_sort else [sorts[default_sort].desc()])]
+    rows = page_rows(query, ordering, page, page_size, more, walk, **options)
+    return Page(rows, total, page, max(1, -(-total // page_size)), sort, desc, more)
 
 
 def task_page(args) -> tuple[Page, TaskFilters]:
     f = filters_from(args)
-    return paged(task_query(f), args, SORTS, "created_at"), f
+    return paged(task_query(f), args, SORTS, "created_at", walk=task_query(f, walk=True)), f
 
 
 def statuses() -> list[str]:

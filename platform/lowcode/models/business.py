@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from flask_appbuilder import Model
 
 from lowcode.models.audit import JSONType
-from lowcode.models.mixins import AuditedMixin, ScopedMixin
+from lowcode.models.mixins import AuditedMixin, ScopedMixin, title_chars_index
 
 
 class Clue(ScopedMixin, AuditedMixin, Model):
@@ -18,6 +18,7 @@ class Clue(ScopedMixin, AuditedMixin, Model):
 
     __tablename__ = "clue"
     __audit_label__ = "线索"
+    __indexes__ = (title_chars_index("clue"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pack_code: Mapped[str] = mapped_column(String(40), nullable=False)
@@ -45,6 +46,7 @@ class Task(ScopedMixin, AuditedMixin, Model):
 
     __tablename__ = "task"
     __audit_label__ = "任务"
+    __indexes__ = (title_chars_index("task"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pack_code: Mapped[str] = mapped_column(String(40), nullable=False)

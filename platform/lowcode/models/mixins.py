@@ -1,7 +1,7 @@
 """Behaviour that models opt into by inheritance."""
 from __future__ import annotations
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, String, func, null, text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 
@@ -11,6 +11,14 @@ def scope_index(table: str, include: tuple[str, ...] = ("id",)) -> Index:
     columns let "which ids are in scope" be answered from the index alone."""
     return Index(f"ix_{table}_dept_path", "dept_path", postgresql_ops={"dept_path": "varchar_pattern_ops"},
                  postgresql_include=list(include))
+
+
+def title_chars_index(table: str) -> Index:
+    """PostgreSQL only: a GIN index of the characters of `title`, for "title contains" searches
+    (lowcode.title_search). A LIKE '%…%' can use no b-tree, and pg_trgm no trigram of the one- and
+    two-character words Chinese is searched with."""
+    return Index(f"ix_{table}_title_chars", func.string_to_array(text("title"), null()),
+                 postgresql_using="gin").ddl_if(dialect="postgresql")
 
 
 class ScopedMixin:

@@ -36,6 +36,7 @@ def register() -> None:
     from lowcode.views.departments import DepartmentApi, DepartmentView
     from lowcode.views.forms import FormsView
     from lowcode.views.labels import LabelsApi, LabelsView
+    from lowcode.views.menu import menu_html
     from lowcode.views.intake import ApiClientView, InboundWarningView, WarningsApi
     from lowcode.views.officers import OfficerApi
     from lowcode.views.outbox import OutboxApi, OutboxView
@@ -65,7 +66,8 @@ def register() -> None:
     add_page(DashboardsView, "Dashboards", "统计大屏", "Analysis", "统计分析", "fa-area-chart")
     add_link("Task", "TaskStats", "任务统计", "/tasks/stats", "TaskManagement", "任务管理", "fa-bar-chart")
     appbuilder.add_view_no_menu(EntitiesView)
-    current_app.context_processor(lambda: {"unread_notifications": notifications.badge, "entity_menu": readable})
+    current_app.context_processor(lambda: {"unread_notifications": notifications.badge, "navbar_menu": menu_html,
+                                           "entity_menu": readable})
     for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi, ClueApi, LabelsApi, OutboxApi, TaskApi,
                 NotificationApi, ClueSearchApi, EntityApi, DashboardApi):
         appbuilder.add_api(api)

@@ -47,10 +47,11 @@ class CluesView(BaseView):
     @has_access
     def index(self):
         query, errors = _query()
-        rows, total = clues.run(query) if not errors else ([], 0)
+        rows, total, more = clues.run(query) if not errors else ([], 0, False)
         names = clues.catalogue()
         return self.render_template(
-            "clues/list.html", rows=[clues.row(c, names) for c in rows], total=total, query=query, errors=errors,
+            "clues/list.html", rows=[clues.row(c, names) for c in rows], total=total, more=more, query=query,
+            errors=errors,
             options=_options(names), labels=clues.ARGUMENT_LABELS, pages=max(1, -(-total // query.page_size)),
             page_sizes=clues.PAGE_SIZES)
 
@@ -120,9 +121,9 @@ class ClueApi(BaseApi):
         query, errors = _query()
         if errors:
             return self.response_400(message=errors)
-        rows, total = clues.run(query)
+        rows, total, more = clues.run(query)
         names = clues.catalogue()
-        return self.response(200, count=total, page=query.page, page_size=query.page_size,
+        return self.response(200, count=total, more=more, page=query.page, page_size=query.page_size,
                              result=[clues.row(c, names) for c in rows])
 
     @expose("/<int:clue_id>", methods=["GET"])

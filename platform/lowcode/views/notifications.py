@@ -100,8 +100,8 @@ class NotificationApi(BaseApi):
             200: {description: 通知列表}
         """
         page = listing(request.args)
-        return self.response(200, result=[as_json(n) for n in page.rows], count=page.total, page=page.page,
-                             pages=page.pages, unread=notifications.unread_count(g.user))
+        return self.response(200, result=[as_json(n) for n in page.rows], count=page.total, more=page.more,
+                             page=page.page, pages=page.pages, unread=notifications.unread_count(g.user))
 
     @expose("/unread-count", methods=["GET"])
     @protect()

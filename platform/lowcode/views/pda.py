@@ -39,7 +39,7 @@ class PdaView(BaseView):
     def index(self):
         awaiting = self._awaiting({})
         overdue = self._awaiting({"overdue": "1"})
-        return self.render_template("pda/home.html", awaiting=awaiting.total, overdue=overdue.total,
+        return self.render_template("pda/home.html", awaiting=awaiting.total_text, overdue=overdue.total_text,
                                     unread=notifications.unread_count(g.user))
 
     @expose("/tasks")

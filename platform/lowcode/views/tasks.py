@@ -193,7 +193,7 @@ class TaskApi(BaseApi):
         if filters.errors:
             return self.response_400(message={"errors": filters.errors})
         labels = task_queries.labels()
-        return self.response(200, result=[task_json(t, labels) for t in page.rows], count=page.total,
+        return self.response(200, result=[task_json(t, labels) for t in page.rows], count=page.total, more=page.more,
                              page=page.page, pages=page.pages)
 
     @expose("/<int:task_id>", methods=["GET"])

@@ -71,8 +71,8 @@ class WorkflowApi(BaseApi):
         """
         state = "done" if request.args.get("state") == "done" else "open"
         page = inbox.page(g.user, state, request.args)
-        return self.response(200, result=[_work_item(i) for i in page.rows], count=page.total, page=page.page,
-                             pages=page.pages)
+        return self.response(200, result=[_work_item(i) for i in page.rows], count=page.total, more=page.more,
+                             page=page.page, pages=page.pages)
 
     @expose("/work-items/<int:item_id>", methods=["GET"])
     @protect()
