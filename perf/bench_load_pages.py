@@ -1,6 +1,6 @@
 """What each page of the load test (perf/locustfile.py) costs the server, one request at a time:
 wall and CPU milliseconds and SQL statements per request, by request type, against the load
-database (200,000 tasks, made by perf/run_closed_loop_load.py). CPU time is this process's own
+database (200,000 tasks, made by `python -m perf.run_load closed-loop`). CPU time is this process's own
 (Python, templates, drivers) and that of the PostgreSQL backends serving the database (库 CPU,
 read from /proc: run it where the database runs, with nothing else connected to that database).
 CPU time holds still while other work shares the machine: it is what decides how many requests

@@ -1,6 +1,6 @@
 """Officers working the closed loop: inbox, clue and task searches and details, statistics and
 the PDA list, each signed in as a demo officer of a district (or the city's analyst), with think
-time. Run by perf/run_closed_loop_load.py in its own environment (.venv-perf); neither the
+time. Run by `perf/run_load.py closed-loop` in its own environment (.venv-perf); neither the
 application nor the tests import it.
 
 Request names carry their class before the colon (列表, 搜索, 详情, 统计, PDA): the runner checks

@@ -29,13 +29,14 @@ def generated(empty_database_url, tmp_path_factory):
                           "--workers", "2", "--slice", "150"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
+    again = subprocess.run(run.args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     engine = create_engine(url)
-    yield engine, instance, run.stdout
+    yield engine, instance, run.stdout, again
     engine.dispose()
 
 
 def test_every_table_holds_its_count_and_the_figures_are_printed(generated):
-    engine, _, output = generated
+    engine, _, output, _ = generated
     with engine.connect() as connection:
         for name, count in SCALES["tiny"].items():
             if name != "tasks":
@@ -43,8 +44,15 @@ def test_every_table_holds_its_count_and_the_figures_are_printed(generated):
     assert "ent_nmv_violation: 1500 条" in output and "total=" in output
 
 
+def test_a_second_run_on_loaded_data_changes_nothing(generated):
+    engine, _, _, again = generated
+    assert again.returncode == 0 and "基础信息已生成，跳过" in again.stdout
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM ent_nmv_violation")).scalar() == SCALES["tiny"]["violation"]
+
+
 def test_every_ref_names_an_existing_record(generated):
-    engine, _, _ = generated
+    engine, _, _, _ = generated
     with engine.connect() as connection:
         for table, column, target in REFS:
             dangling = connection.execute(text(
@@ -57,7 +65,7 @@ def test_every_ref_names_an_existing_record(generated):
 
 
 def test_records_spread_over_the_districts_in_realistic_mixes(generated):
-    engine, _, _ = generated
+    engine, _, _, _ = generated
     with engine.connect() as connection:
         districts = set(connection.execute(text("SELECT DISTINCT district_code FROM ent_nmv_violation")).scalars())
         modes = dict(connection.execute(text("SELECT mode, count(*) FROM ent_nmv_violation GROUP BY mode")).all())
@@ -68,7 +76,7 @@ def test_records_spread_over_the_districts_in_realistic_mixes(generated):
 
 
 def test_personal_fields_are_stored_as_the_app_stores_them(generated):
-    engine, instance, _ = generated
+    engine, instance, _, _ = generated
     ring = keys.load_keyring(str(instance), {name: os.environ.get(name, "") for name in (keys.ENV_KEY, keys.ENV_KEY_FILE)},
                              create=False)
     with engine.connect() as connection:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Table, case, or_, select
 
-from lowcode import audit, clock, intake, personal
+from lowcode import audit, clock, dashboard_rollups, intake, personal
 from lowcode.entities import catalogue, records
 from lowcode.entities.spec import Entity
 from lowcode.extensions import db
@@ -24,6 +24,8 @@ def receive(client: ApiClient, entity: Entity, body: bytes) -> dict:
     batch = _store(client, entity, body, len(items))
     answers, rows = check_all(entity, items)
     upsert(entity, rows)
+    if rows:   # the dashboards counting this entity are counted again at the next poll
+        dashboard_rollups.mark_stale(entity.pack, entity.name)
     accepted = sum(1 for a in answers if a["status"] == "accepted")
     batch.accepted, batch.rejected, batch.processed_at = accepted, len(answers) - accepted, clock.now()
     audit.record("sync_entities", "ApiClient", client.id,
