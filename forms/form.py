@@ -67,7 +67,8 @@ class Form:
         return field
 
     def map_personal(self, data: Any, change: Callable[[Field, str, str], Any]) -> Any:
-        """A copy of `data` with every personal (x-personal) value replaced by change(field, path, value)."""
+        """A copy of `data` with every personal (x-personal) value replaced by change(field, path, value);
+        parts without personal fields are shared with `data`, not copied."""
         return _map_personal(self.root, data, "", change)
 
     def attachment_refs(self, data: Any) -> list[tuple[str, str]]:
@@ -101,6 +102,8 @@ def defaults_of(field: Field) -> Any:
 
 
 def _map_personal(field: Field, value: Any, path: str, change) -> Any:
+    if not field.holds_personal:
+        return value
     if field.kind == "object" and isinstance(value, dict):
         return {name: _map_personal(field.child[name], item, decoding.join(path, name), change)
                 if name in field.child else item for name, item in value.items()}

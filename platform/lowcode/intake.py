@@ -11,10 +11,12 @@ import json
 import re
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
+import forms
 from lowcode import audit, clock, form_service, personal, publishing
 from lowcode.extensions import db
 from lowcode.flow import actions
@@ -138,24 +140,30 @@ def _owners() -> dict[str, Department]:
 
 def process(ids: Iterable[int], start_processes: bool = True) -> list[dict]:
     """Validate, deduplicate and turn stored items into clues; returns one answer per item. The
-    new clues' processes start in a Celery job unless the caller starts them itself."""
+    new clues' processes start in a Celery job unless the caller starts them itself. Each chunk
+    is a few statements: clues, their audit events and personal indexes inserted in bulk, the
+    items' outcomes written in one executemany, then a commit."""
     packs = publishing.warning_packs()
     answers, new_clues = [], []
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):
         owners = _owners()  # one query per chunk: a commit expires them, and each would reload alone
-        rows = db.session.scalars(select(InboundWarning).where(InboundWarning.id.in_(ids[start:start + CHUNK]))
+        rows = db.session.execute(select(*ITEM_COLUMNS).where(InboundWarning.id.in_(ids[start:start + CHUNK]))
                                   .order_by(InboundWarning.id)).all()
         accepted = _accepted_clues(rows)
         chunk = Chunk()
         outcomes = [_process_one(row, packs, owners, accepted, chunk) for row in rows]
-        db.session.flush()  # one flush gives every clue made in the chunk its id
+        chunk.insert()
+        now = clock.now()
+        updates = []
         for row, (answer, clue) in zip(rows, outcomes):
             if clue is not None:
-                row.clue_id = answer["clue_id"] = clue.id
+                answer["clue_id"] = clue if isinstance(clue, int) else clue.id
+            updates.append({"id": row.id, "status": answer["status"], "errors": answer.get("errors"),
+                            "clue_id": answer.get("clue_id"), "processed_at": now})
             answers.append(answer)
+        db.session.execute(update(InboundWarning), updates)
         new_clues += [clue.id for clue in chunk.new]
-        _index_personal(chunk.new, packs)
         db.session.commit()
     if new_clues and start_processes:
         from lowcode.jobs import start_clue_processes
@@ -164,25 +172,46 @@ def process(ids: Iterable[int], start_processes: bool = True) -> list[dict]:
     return answers
 
 
-def _index_personal(clues: list[Clue], packs: dict) -> None:
-    """Blind indexes of the new clues' 身份证号 and 手机号, for exact search (personal.find_documents)."""
-    rows = [row for clue in clues for row in personal.document_index_rows(
-        "Clue", clue.id, form_service.form_for(packs[clue.warning_type],
-                                               packs[clue.warning_type].warning_types[clue.warning_type].content["payload_form"]),
-        clue.payload)]
-    if rows:
-        db.session.execute(insert(PersonalIndex.__table__), rows)
+ITEM_COLUMNS = (InboundWarning.id, InboundWarning.batch_id, InboundWarning.position, InboundWarning.raw,
+                InboundWarning.warning_type, InboundWarning.source_id)
+
+
+@dataclass
+class NewClue:
+    """A clue made in this chunk, not inserted yet: its columns, and its payload in clear with its
+    form (the blind indexes are made from the clear values, not by decrypting the stored ones)."""
+
+    values: dict
+    form: forms.Form
+    payload: dict
+    id: int | None = None
 
 
 class Chunk:
-    """Clues made in this chunk, not yet flushed: new ones, and those open for merging by subject."""
+    """Clues made in this chunk, not yet inserted: new ones, and those open for merging by subject."""
 
     def __init__(self):
-        self.new: list[Clue] = []
-        self.by_subject: dict[tuple[str, str], Clue] = {}
+        self.new: list[NewClue] = []
+        self.by_subject: dict[tuple[str, str], NewClue] = {}
+
+    def insert(self) -> None:
+        """One multi-row INSERT (ids back in order), their audit events in one append, and the
+        blind indexes of their 身份证号 and 手机号 (for personal.find_documents) in one INSERT."""
+        if not self.new:
+            return
+        table = Clue.__table__
+        ids = db.session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                 [clue.values for clue in self.new]).all()
+        for clue, clue_id in zip(self.new, ids):
+            clue.id = clue.values["id"] = clue_id
+        audit.record_inserted(Clue, [clue.values for clue in self.new], [clue.values["title"] for clue in self.new])
+        indexes = [row for clue in self.new
+                   for row in personal.document_index_rows("Clue", clue.id, clue.form, clue.payload)]
+        if indexes:
+            db.session.execute(insert(PersonalIndex.__table__), indexes)
 
 
-def _accepted_clues(rows) -> dict[tuple[str, str], Clue | int]:
+def _accepted_clues(rows) -> dict[tuple[str, str], int]:
     pairs = {(r.warning_type, r.source_id) for r in rows if r.warning_type and r.source_id}
     if not pairs:
         return {}
@@ -192,28 +221,22 @@ def _accepted_clues(rows) -> dict[tuple[str, str], Clue | int]:
     return {(t, s): c for t, s, c in found if (t, s) in pairs}
 
 
-def _process_one(row: InboundWarning, packs: dict, owners, accepted: dict, chunk: Chunk) -> tuple[dict, Clue | None]:
-    """The answer for one stored item, and the clue it went to when that clue has no id yet."""
+def _process_one(row, packs: dict, owners, accepted: dict, chunk: Chunk) -> tuple[dict, NewClue | int | None]:
+    """The answer for one stored item, and the clue it went to (an id, or one not inserted yet)."""
     item = json.loads(raw_text(row))
     errors = _envelope_errors(item, packs)
     if not errors:
         errors = _payload_errors(item, packs[item["type"]])
-    row.processed_at = clock.now()
     if errors:
-        row.status, row.errors = "rejected", errors
         return {"position": row.position, "status": "rejected", "errors": errors}, None
     key = (row.warning_type, row.source_id)
     status = "duplicate" if key in accepted else "accepted"
     clue = accepted[key] if key in accepted else _clue_for(item, packs[item["type"]], owners, chunk)
     accepted[key] = clue
-    row.status = status
-    if isinstance(clue, int):
-        row.clue_id = clue
-        return {"position": row.position, "status": status, "clue_id": clue}, None
-    return {"position": row.position, "status": status, "clue_id": clue.id}, clue
+    return {"position": row.position, "status": status}, clue
 
 
-def _clue_for(item: dict, pack, owners, chunk: Chunk) -> Clue:
+def _clue_for(item: dict, pack, owners, chunk: Chunk) -> NewClue | int:
     warning = pack.warning_types[item["type"]].content
     generation = warning["clue_generation"]
     subject = item["subject"]
@@ -224,8 +247,8 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> Clue:
         since = clock.now() - dt.timedelta(hours=generation["window_hours"])
         keys = personal.subject_keys(merge_key[1]) if person else [merge_key[1]]
         existing = chunk.by_subject.get(merge_key) or db.session.scalar(
-            select(Clue).where(Clue.warning_type == item["type"], Clue.subject_key.in_(keys),
-                               Clue.created_at >= since).order_by(Clue.id.desc()).limit(1)
+            select(Clue.id).where(Clue.warning_type == item["type"], Clue.subject_key.in_(keys),
+                                  Clue.created_at >= since).order_by(Clue.id.desc()).limit(1)
             .execution_options(unscoped=True))
         if existing is not None:
             return existing
@@ -235,11 +258,13 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> Clue:
     subject, label = {**subject, "id": merge_key[1]}, subject.get("name") or subject["id"]
     if person:
         subject, subject_key, label = personal.protect_subject(subject)
-    clue = actions.new_clue(warning_type=item["type"], title=f"{warning['name']}：{label}",
-                            department=department, source=warning["source"], subject=subject,
-                            payload=personal.protect_form(form_service.form_for(pack, warning["payload_form"]), item["payload"]))
+    form = form_service.form_for(pack, warning["payload_form"])
+    values = actions.clue_values(pack, warning_type=item["type"], title=f"{warning['name']}：{label}",
+                                 department=department, source=warning["source"], subject=subject,
+                                 payload=personal.protect_form(form, item["payload"]))
     if person:
-        clue.subject_key = subject_key
+        values["subject_key"] = subject_key
+    clue = NewClue(values, form, item["payload"])
     chunk.new.append(clue)
     if merging:
         chunk.by_subject[merge_key] = clue
