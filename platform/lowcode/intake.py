@@ -138,21 +138,24 @@ def _owners() -> dict[str, Department]:
     return owners
 
 
-def process(ids: Iterable[int], start_processes: bool = True) -> list[dict]:
+def process(ids: Iterable[int], start_processes: bool = True, items: dict[int, Any] | None = None) -> list[dict]:
     """Validate, deduplicate and turn stored items into clues; returns one answer per item. The
-    new clues' processes start in a Celery job unless the caller starts them itself. Each chunk
-    is a few statements: clues, their audit events and personal indexes inserted in bulk, the
-    items' outcomes written in one executemany, then a commit."""
+    new clues' processes start in a Celery job unless the caller starts them itself. `items`: the
+    stored items by id as the caller just parsed them (else each is read back and decrypted).
+    Each chunk is a few statements: clues, their audit events and personal indexes inserted in
+    bulk, the items' outcomes written in one executemany, then a commit."""
     packs = publishing.warning_packs()
     answers, new_clues = [], []
     ids = list(ids)
+    columns = ITEM_COLUMNS if items is not None else (*ITEM_COLUMNS, InboundWarning.raw)
     for start in range(0, len(ids), CHUNK):
         owners = _owners()  # one query per chunk: a commit expires them, and each would reload alone
-        rows = db.session.execute(select(*ITEM_COLUMNS).where(InboundWarning.id.in_(ids[start:start + CHUNK]))
+        rows = db.session.execute(select(*columns).where(InboundWarning.id.in_(ids[start:start + CHUNK]))
                                   .order_by(InboundWarning.id)).all()
         accepted = _accepted_clues(rows)
         chunk = Chunk()
-        outcomes = [_process_one(row, packs, owners, accepted, chunk) for row in rows]
+        outcomes = [_process_one(row, items[row.id] if items is not None else json.loads(raw_text(row)),
+                                 packs, owners, accepted, chunk) for row in rows]
         chunk.insert()
         now = clock.now()
         updates = []
@@ -172,8 +175,8 @@ def process(ids: Iterable[int], start_processes: bool = True) -> list[dict]:
     return answers
 
 
-ITEM_COLUMNS = (InboundWarning.id, InboundWarning.batch_id, InboundWarning.position, InboundWarning.raw,
-                InboundWarning.warning_type, InboundWarning.source_id)
+ITEM_COLUMNS = (InboundWarning.id, InboundWarning.batch_id, InboundWarning.position, InboundWarning.warning_type,
+                InboundWarning.source_id)
 
 
 @dataclass
@@ -221,9 +224,8 @@ def _accepted_clues(rows) -> dict[tuple[str, str], int]:
     return {(t, s): c for t, s, c in found if (t, s) in pairs}
 
 
-def _process_one(row, packs: dict, owners, accepted: dict, chunk: Chunk) -> tuple[dict, NewClue | int | None]:
+def _process_one(row, item: Any, packs: dict, owners, accepted: dict, chunk: Chunk) -> tuple[dict, NewClue | int | None]:
     """The answer for one stored item, and the clue it went to (an id, or one not inserted yet)."""
-    item = json.loads(raw_text(row))
     errors = _envelope_errors(item, packs)
     if not errors:
         errors = _payload_errors(item, packs[item["type"]])
@@ -274,7 +276,7 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> NewClue | int:
 def receive(client: ApiClient, body: bytes) -> dict:
     items = items_of(body)
     ids = store(client, items)
-    answers = process(ids)
+    answers = process(ids, items=dict(zip(ids, items)))
     counts = {status: sum(1 for a in answers if a["status"] == status) for status in ("accepted", "duplicate", "rejected")}
     audit.record("receive_warnings", "ApiClient", client.id,
                  f"{client.name}推送预警 {len(items)} 条：受理 {counts['accepted']}、重复 {counts['duplicate']}、退回 {counts['rejected']}")
