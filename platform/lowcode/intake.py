@@ -14,10 +14,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 import forms
-from lowcode import audit, clock, form_service, personal, publishing
+from lowcode import audit, bulk, clock, form_service, personal, publishing
 from lowcode.extensions import db
 from lowcode.flow import actions
 from lowcode.models import ApiClient, Clue, Department, InboundWarning, PersonalIndex
@@ -77,10 +77,9 @@ def store(client: ApiClient, items: list[Any]) -> list[int]:
              "warning_type": item.get("type") if isinstance(item, dict) and isinstance(item.get("type"), str) else None,
              "source_id": str(item.get("source_id"))[:100] if isinstance(item, dict) and item.get("source_id") is not None else None}
             for i, item in enumerate(items)]
-    db.session.execute(insert(InboundWarning.__table__), rows)
+    ids = bulk.insert_rows(db.session, InboundWarning.__table__, rows)
     db.session.commit()
-    return list(db.session.scalars(select(InboundWarning.id).where(InboundWarning.batch_id == batch_id)
-                                   .order_by(InboundWarning.position)))
+    return ids
 
 
 def raw_text(row: InboundWarning) -> str:
@@ -198,20 +197,17 @@ class Chunk:
         self.by_subject: dict[tuple[str, str], NewClue] = {}
 
     def insert(self) -> None:
-        """One multi-row INSERT (ids back in order), their audit events in one append, and the
+        """The clues in one bulk insert (ids back in order), their audit events in one append, and the
         blind indexes of their 身份证号 and 手机号 (for personal.find_documents) in one INSERT."""
         if not self.new:
             return
-        table = Clue.__table__
-        ids = db.session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                                 [clue.values for clue in self.new]).all()
+        ids = bulk.insert_rows(db.session, Clue.__table__, [clue.values for clue in self.new])
         for clue, clue_id in zip(self.new, ids):
             clue.id = clue.values["id"] = clue_id
         audit.record_inserted(Clue, [clue.values for clue in self.new], [clue.values["title"] for clue in self.new])
         indexes = [row for clue in self.new
                    for row in personal.document_index_rows("Clue", clue.id, clue.form, clue.payload)]
-        if indexes:
-            db.session.execute(insert(PersonalIndex.__table__), indexes)
+        bulk.copy_rows(db.session, PersonalIndex.__table__, indexes)
 
 
 def _accepted_clues(rows) -> dict[tuple[str, str], int]:
