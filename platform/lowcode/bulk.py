@@ -1,4 +1,4 @@
-"""Inserting many rows at once, in the session's transaction, at the speed each database allows.
+"""Inserting many rows at once, in the caller's transaction, at the speed each database allows.
 
 On PostgreSQL rows go in by COPY: an executemany costs the server one executed INSERT per row,
 and a multi-row INSERT ... RETURNING of thousands of parameters costs psycopg and the server more
@@ -12,30 +12,28 @@ import json
 
 from sqlalchemy import JSON, Table, func, insert, select
 
-
-def _postgresql(session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+COPY_FROM = 20  # rows: below this a COPY's own round trips cost more than it saves
 
 
-def insert_rows(session, table: Table, rows: list[dict]) -> list[int]:
+def insert_rows(connection, table: Table, rows: list[dict]) -> list[int]:
     """Insert `rows` into `table`, whose integer primary key `id` is generated; returns their ids
     in the order of `rows` (on PostgreSQL drawn from the column's sequence in one statement)."""
     if not rows:
         return []
-    if not _postgresql(session):
-        return list(session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
-    ids = list(session.scalars(select(func.nextval(func.pg_get_serial_sequence(table.name, "id")))
-                               .select_from(func.generate_series(1, len(rows)).alias("n"))))
-    copy_rows(session, table, [{**row, "id": row_id} for row, row_id in zip(rows, ids)])
+    if connection.dialect.name != "postgresql":
+        return list(connection.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+    ids = list(connection.scalars(select(func.nextval(func.pg_get_serial_sequence(table.name, "id")))
+                                  .select_from(func.generate_series(1, len(rows)).alias("n"))))
+    copy_rows(connection, table, [{**row, "id": row_id} for row, row_id in zip(rows, ids)])
     return ids
 
 
-def copy_rows(session, table: Table, rows: list[dict]) -> None:
-    """Insert `rows` (each with the columns of the first) into `table`."""
+def copy_rows(connection, table: Table, rows: list[dict]) -> None:
+    """Insert `rows` (each with the columns of the first) into `table`; a few rows as an executemany."""
     if not rows:
         return
-    if not _postgresql(session):
-        session.execute(insert(table), rows)
+    if connection.dialect.name != "postgresql" or len(rows) < COPY_FROM:
+        connection.execute(insert(table), rows)
         return
     from psycopg import sql
 
@@ -43,7 +41,8 @@ def copy_rows(session, table: Table, rows: list[dict]) -> None:
     as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table.name),
                                                           sql.SQL(", ").join(map(sql.Identifier, columns)))
-    with session.connection().connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([json.dumps(row[name], ensure_ascii=False)
-                            if name in as_json and row[name] is not None else row[name] for name in columns])
+            # JSON columns as SQLAlchemy writes them: None too is the JSON null (none_as_null is off)
+            copy.write_row([json.dumps(row[name], ensure_ascii=False) if name in as_json else row[name]
+                            for name in columns])

@@ -77,7 +77,7 @@ def store(client: ApiClient, items: list[Any]) -> list[int]:
              "warning_type": item.get("type") if isinstance(item, dict) and isinstance(item.get("type"), str) else None,
              "source_id": str(item.get("source_id"))[:100] if isinstance(item, dict) and item.get("source_id") is not None else None}
             for i, item in enumerate(items)]
-    ids = bulk.insert_rows(db.session, InboundWarning.__table__, rows)
+    ids = bulk.insert_rows(db.session.connection(), InboundWarning.__table__, rows)
     db.session.commit()
     return ids
 
@@ -201,13 +201,13 @@ class Chunk:
         blind indexes of their 身份证号 and 手机号 (for personal.find_documents) in one INSERT."""
         if not self.new:
             return
-        ids = bulk.insert_rows(db.session, Clue.__table__, [clue.values for clue in self.new])
+        ids = bulk.insert_rows(db.session.connection(), Clue.__table__, [clue.values for clue in self.new])
         for clue, clue_id in zip(self.new, ids):
             clue.id = clue.values["id"] = clue_id
         audit.record_inserted(Clue, [clue.values for clue in self.new], [clue.values["title"] for clue in self.new])
         indexes = [row for clue in self.new
                    for row in personal.document_index_rows("Clue", clue.id, clue.form, clue.payload)]
-        bulk.copy_rows(db.session, PersonalIndex.__table__, indexes)
+        bulk.copy_rows(db.session.connection(), PersonalIndex.__table__, indexes)
 
 
 def _accepted_clues(rows) -> dict[tuple[str, str], int]:
