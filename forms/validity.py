@@ -81,7 +81,14 @@ class _Builder:
         checks = [check for check in checks if check is not None]
         if len(checks) == 1:
             return checks[0]
-        return lambda value: all(check(value) for check in checks)
+
+        def every(value) -> bool:  # loops, not all(generator): this runs for every node of the data
+            for check in checks:
+                if not check(value):
+                    return False
+            return True
+
+        return every
 
     def keyword(self, keyword: str, value: Any, node: dict) -> Check | None:
         build = getattr(self, "k_" + keyword.replace("$", "_"), None)
@@ -128,8 +135,15 @@ class _Builder:
 
     def k_properties(self, schemas, _node) -> Check:
         checks = [(name, self.schema(schema)) for name, schema in schemas.items()]
-        return lambda value: not isinstance(value, dict) or all(
-            check(value[name]) for name, check in checks if name in value)
+
+        def properties(value) -> bool:
+            if isinstance(value, dict):
+                for name, check in checks:
+                    if name in value and not check(value[name]):
+                        return False
+            return True
+
+        return properties
 
     def k_required(self, names, _node) -> Check:
         return lambda value: not isinstance(value, dict) or all(name in value for name in names)
@@ -151,7 +165,15 @@ class _Builder:
 
     def k_items(self, schema, _node) -> Check:
         check = self.schema(schema)
-        return lambda value: not isinstance(value, list) or all(map(check, value))
+
+        def items(value) -> bool:
+            if isinstance(value, list):
+                for item in value:
+                    if not check(item):
+                        return False
+            return True
+
+        return items
 
     def k_contains(self, schema, _node) -> Check:
         check = self.schema(schema)
