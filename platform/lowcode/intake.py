@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 import forms
 from lowcode import audit, bulk, clock, form_service, personal, publishing
@@ -164,7 +164,7 @@ def process(ids: Iterable[int], start_processes: bool = True, items: dict[int, A
             updates.append({"id": row.id, "status": answer["status"], "errors": answer.get("errors"),
                             "clue_id": answer.get("clue_id"), "processed_at": now})
             answers.append(answer)
-        db.session.execute(update(InboundWarning), updates)
+        bulk.update_rows(db.session.connection(), InboundWarning.__table__, updates)
         new_clues += [clue.id for clue in chunk.new]
         db.session.commit()
     if new_clues and start_processes:
