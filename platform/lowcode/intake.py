@@ -142,7 +142,7 @@ def process(ids: Iterable[int], start_processes: bool = True, items: dict[int, A
     new clues' processes start in a Celery job unless the caller starts them itself. `items`: the
     stored items by id as the caller just parsed them (else each is read back and decrypted).
     Each chunk is a few statements: clues, their audit events and personal indexes inserted in
-    bulk, the items' outcomes written in one executemany, then a commit."""
+    bulk, the items' outcomes in one bulk update, then a commit."""
     packs = publishing.warning_packs()
     answers, new_clues = [], []
     ids = list(ids)
@@ -198,7 +198,7 @@ class Chunk:
 
     def insert(self) -> None:
         """The clues in one bulk insert (ids back in order), their audit events in one append, and the
-        blind indexes of their 身份证号 and 手机号 (for personal.find_documents) in one INSERT."""
+        blind indexes of their 身份证号 and 手机号 (for personal.find_documents) in one bulk insert."""
         if not self.new:
             return
         ids = bulk.insert_rows(db.session.connection(), Clue.__table__, [clue.values for clue in self.new])
