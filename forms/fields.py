@@ -109,6 +109,12 @@ class Field:
         return {child.name: child for child in self.children}
 
     @cached_property
+    def holds_personal(self) -> bool:
+        """Whether this field or one inside it is personal: walks for personal values skip the rest."""
+        return self.personal or any(child.holds_personal for child in self.children) or (
+            self.item is not None and self.item.holds_personal)
+
+    @cached_property
     def unconditional(self) -> frozenset[str]:
         return frozenset(child.name for child in self.children if not child.conditional)
 

@@ -8,10 +8,10 @@ from typing import Any, Callable
 from jsonschema import Draft202012Validator
 from referencing import Registry
 
-from . import conditions, decoding, messages
+from . import conditions, decoding, messages, validity
 from .compiler import SubsetError, SubsetProblem, compile_tree, inlined_schema
 from .fields import Field
-from .formats import format_checker
+from .formats import FORMATS, format_checker
 
 Errors = dict[str, list[str]]  # field path ("" for the form itself) → Chinese messages
 
@@ -23,6 +23,8 @@ class Form:
         self.root = root
         # The schema comes with its $ref inlined: a lookup per reference would double validation time.
         self._validator = Draft202012Validator(schema, format_checker=format_checker())
+        # Valid data is answered by plain closures; jsonschema then only explains what is wrong.
+        self._valid = validity.compile_check(schema, FORMATS)
 
     @property
     def title(self) -> str:
@@ -38,6 +40,8 @@ class Form:
     def errors(self, data: Any) -> Errors:
         """Every problem of `data`, by field path, in Chinese; empty when the data is valid."""
         found: Errors = {}
+        if self._valid is not None and self._valid(data):
+            return found
         for error in self._validator.iter_errors(data):
             for path, message in messages.describe(error, self.field_at):
                 listed = found.setdefault(path_key(path), [])
@@ -63,7 +67,8 @@ class Form:
         return field
 
     def map_personal(self, data: Any, change: Callable[[Field, str, str], Any]) -> Any:
-        """A copy of `data` with every personal (x-personal) value replaced by change(field, path, value)."""
+        """A copy of `data` with every personal (x-personal) value replaced by change(field, path, value);
+        parts without personal fields are shared with `data`, not copied."""
         return _map_personal(self.root, data, "", change)
 
     def attachment_refs(self, data: Any) -> list[tuple[str, str]]:
@@ -97,6 +102,8 @@ def defaults_of(field: Field) -> Any:
 
 
 def _map_personal(field: Field, value: Any, path: str, change) -> Any:
+    if not field.holds_personal:
+        return value
     if field.kind == "object" and isinstance(value, dict):
         return {name: _map_personal(field.child[name], item, decoding.join(path, name), change)
                 if name in field.child else item for name, item in value.items()}

@@ -52,6 +52,17 @@ def test_token_decrypts_with_gmssl_pyx_as_plain_sm4_gcm():
     assert plaintext == b"13812345678"
 
 
+@pytest.mark.parametrize("size", [1, 11, fields.SHORT_BYTES, fields.SHORT_BYTES + 1, 600])
+def test_short_and_long_values_are_the_same_sm4_gcm_for_openssl_and_gmssl(size):
+    # Short values are sealed by GmSSL and long ones by OpenSSL: each library opens the other's.
+    value = ("号" * size)[: size // 3] + "x" * (size - 3 * (size // 3))
+    assert len(value.encode()) == size
+    data = raw(fields.encrypt_field(OLD, value, HERE))
+    key = keys.derive_key(OLD.master_key("k1"), "field:sm4", 16)
+    assert gmssl_pyx.sm4_gcm_decrypt(key, data[:12], b"v1.k1." + HERE, data[12:-16], data[-16:]) == value.encode()
+    assert fields.decrypt_field(OLD, fields.encrypt_field(OLD, value, HERE), HERE) == value
+
+
 @pytest.mark.parametrize("other", [
     b"ab_user|mobile|43",  # another row
     b"ab_user|id_no|42",  # another column

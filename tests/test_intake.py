@@ -4,8 +4,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from lowcode import intake, publishing
-from lowcode.models import ApiClient, Clue, InboundWarning, WorkItem
+from lowcode import form_service, intake, publishing
+from lowcode.models import ApiClient, Clue, InboundWarning, ProcessInstance, WorkItem
 from tests.form_samples import sample
 
 
@@ -131,3 +131,55 @@ def test_attachment_references_are_checked_per_entry(client, app, api_key):
     assert body["items"][1]["errors"] == {"attachments/0/url": "应为 http(s) 地址",
                                           "attachments/1": "应为 JSON 对象：{name, url, content_type, size}",
                                           "attachments/2/size": "应为非负整数（字节）"}
+
+
+def _searchable_personal_type(app) -> str:
+    """A warning type of one clue per warning whose payload holds a searchable personal value."""
+    def searchable(field) -> bool:
+        return (field.personal and field.format in ("id-card", "mobile")) or any(map(searchable, field.children))
+
+    with app.app_context():
+        pack = publishing.current_tree().packs["nmv"]
+        return next(code for code, definition in sorted(pack.warning_types.items())
+                    if definition.content["clue_generation"]["mode"] == "per_warning"
+                    and searchable(form_service.form_for(pack, definition.content["payload_form"]).root))
+
+
+def test_a_large_batch_goes_in_by_bulk_statements_and_keeps_every_answer(client, app, api_key, db_session):
+    from lowcode import audit_chain
+    from lowcode.models import AuditEvent, PersonalIndex
+
+    kind = _searchable_personal_type(app)
+    items = [warning(app, f"BULK-{n:03d}", kind, subject_id=f"ST-B{n}") for n in range(30)]
+    items[7]["district_code"] = "999"
+    items[20] = dict(items[19])  # the same source id twice in one batch
+    answers = post(client, api_key, {"items": items}).get_json()["items"]
+    assert [a["position"] for a in answers] == list(range(30))
+    assert answers[7] == {"position": 7, "status": "rejected", "errors": {"district_code": "应为上海市的 6 位行政区划代码"}}
+    assert answers[20] == {**answers[19], "position": 20, "status": "duplicate"}
+    clue_ids = [a["clue_id"] for a in answers if a["status"] == "accepted"]
+    assert len(clue_ids) == 28 == len(set(clue_ids)) and clue_ids == sorted(clue_ids)
+    db_session.expire_all()
+    rows = {row.position: row for row in db_session.scalars(select(InboundWarning).where(
+        InboundWarning.source_id.like("BULK-%")))}
+    assert rows[7].status == "rejected" and rows[7].errors == answers[7]["errors"] and rows[7].clue_id is None
+    assert all(rows[a["position"]].clue_id == a.get("clue_id") and rows[a["position"]].status == a["status"]
+               for a in answers)
+    clues = {c.id: c for c in db_session.scalars(select(Clue).where(Clue.id.in_(clue_ids)).execution_options(unscoped=True))}
+    assert [clues[a["clue_id"]].subject_key for a in answers if a["status"] == "accepted"] == \
+        [f"ST-B{n}" for n in range(30) if n not in (7, 20)]
+    indexed = db_session.scalars(select(PersonalIndex.object_id).where(PersonalIndex.object_type == "Clue",
+                                                                       PersonalIndex.object_id.in_(clue_ids)))
+    assert set(indexed) == set(clue_ids)
+    created = db_session.scalars(select(AuditEvent.object_id).where(AuditEvent.object_type == "Clue",
+                                                                    AuditEvent.action == "create",
+                                                                    AuditEvent.object_id.in_(map(str, clue_ids))))
+    assert sorted(map(int, created)) == clue_ids
+    assert audit_chain.verify(db_session.connection()) == []
+
+    def started():  # the clue processes start in the worker (in services mode)
+        db_session.rollback()
+        return db_session.scalar(select(func.count(ProcessInstance.id)).where(
+            ProcessInstance.business_kind == "clue", ProcessInstance.business_id.in_(clue_ids))) == len(clue_ids)
+
+    assert eventually(started)

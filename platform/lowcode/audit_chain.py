@@ -21,7 +21,7 @@ from typing import Iterable, Optional
 
 from sqlalchemy import insert, select, update
 
-from lowcode import clock, keyring
+from lowcode import bulk, clock, keyring
 from lowcode.crypto import chain, sm2
 from lowcode.crypto.errors import CryptoError
 from lowcode.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent
@@ -101,7 +101,7 @@ def append(connection, rows: list[dict]) -> None:
         row["seq"] = seq
         mac = _mac(key_id, _previous(mac), row)
         row["mac"] = mac
-    connection.execute(insert(EVENTS), rows)
+    bulk.copy_rows(connection, EVENTS, rows)
     connection.execute(update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=seq, mac=mac))
     every = current_app.config.get("AUDIT_CHECKPOINT_EVERY") or 500
     if seq // every != first // every:

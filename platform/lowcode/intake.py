@@ -11,11 +11,13 @@ import json
 import re
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from lowcode import audit, clock, form_service, personal, publishing
+import forms
+from lowcode import audit, bulk, clock, form_service, personal, publishing
 from lowcode.extensions import db
 from lowcode.flow import actions
 from lowcode.models import ApiClient, Clue, Department, InboundWarning, PersonalIndex
@@ -75,10 +77,9 @@ def store(client: ApiClient, items: list[Any]) -> list[int]:
              "warning_type": item.get("type") if isinstance(item, dict) and isinstance(item.get("type"), str) else None,
              "source_id": str(item.get("source_id"))[:100] if isinstance(item, dict) and item.get("source_id") is not None else None}
             for i, item in enumerate(items)]
-    db.session.execute(insert(InboundWarning.__table__), rows)
+    ids = bulk.insert_rows(db.session.connection(), InboundWarning.__table__, rows)
     db.session.commit()
-    return list(db.session.scalars(select(InboundWarning.id).where(InboundWarning.batch_id == batch_id)
-                                   .order_by(InboundWarning.position)))
+    return ids
 
 
 def raw_text(row: InboundWarning) -> str:
@@ -136,26 +137,35 @@ def _owners() -> dict[str, Department]:
     return owners
 
 
-def process(ids: Iterable[int], start_processes: bool = True) -> list[dict]:
+def process(ids: Iterable[int], start_processes: bool = True, items: dict[int, Any] | None = None) -> list[dict]:
     """Validate, deduplicate and turn stored items into clues; returns one answer per item. The
-    new clues' processes start in a Celery job unless the caller starts them itself."""
+    new clues' processes start in a Celery job unless the caller starts them itself. `items`: the
+    stored items by id as the caller just parsed them (else each is read back and decrypted).
+    Each chunk is a few statements: clues, their audit events and personal indexes inserted in
+    bulk, the items' outcomes in one bulk update, then a commit."""
     packs = publishing.warning_packs()
     answers, new_clues = [], []
     ids = list(ids)
+    columns = ITEM_COLUMNS if items is not None else (*ITEM_COLUMNS, InboundWarning.raw)
     for start in range(0, len(ids), CHUNK):
         owners = _owners()  # one query per chunk: a commit expires them, and each would reload alone
-        rows = db.session.scalars(select(InboundWarning).where(InboundWarning.id.in_(ids[start:start + CHUNK]))
+        rows = db.session.execute(select(*columns).where(InboundWarning.id.in_(ids[start:start + CHUNK]))
                                   .order_by(InboundWarning.id)).all()
         accepted = _accepted_clues(rows)
         chunk = Chunk()
-        outcomes = [_process_one(row, packs, owners, accepted, chunk) for row in rows]
-        db.session.flush()  # one flush gives every clue made in the chunk its id
+        outcomes = [_process_one(row, items[row.id] if items is not None else json.loads(raw_text(row)),
+                                 packs, owners, accepted, chunk) for row in rows]
+        chunk.insert()
+        now = clock.now()
+        updates = []
         for row, (answer, clue) in zip(rows, outcomes):
             if clue is not None:
-                row.clue_id = answer["clue_id"] = clue.id
+                answer["clue_id"] = clue if isinstance(clue, int) else clue.id
+            updates.append({"id": row.id, "status": answer["status"], "errors": answer.get("errors"),
+                            "clue_id": answer.get("clue_id"), "processed_at": now})
             answers.append(answer)
+        bulk.update_rows(db.session.connection(), InboundWarning.__table__, updates)
         new_clues += [clue.id for clue in chunk.new]
-        _index_personal(chunk.new, packs)
         db.session.commit()
     if new_clues and start_processes:
         from lowcode.jobs import start_clue_processes
@@ -164,25 +174,43 @@ def process(ids: Iterable[int], start_processes: bool = True) -> list[dict]:
     return answers
 
 
-def _index_personal(clues: list[Clue], packs: dict) -> None:
-    """Blind indexes of the new clues' 身份证号 and 手机号, for exact search (personal.find_documents)."""
-    rows = [row for clue in clues for row in personal.document_index_rows(
-        "Clue", clue.id, form_service.form_for(packs[clue.warning_type],
-                                               packs[clue.warning_type].warning_types[clue.warning_type].content["payload_form"]),
-        clue.payload)]
-    if rows:
-        db.session.execute(insert(PersonalIndex.__table__), rows)
+ITEM_COLUMNS = (InboundWarning.id, InboundWarning.batch_id, InboundWarning.position, InboundWarning.warning_type,
+                InboundWarning.source_id)
+
+
+@dataclass
+class NewClue:
+    """A clue made in this chunk, not inserted yet: its columns, and its payload in clear with its
+    form (the blind indexes are made from the clear values, not by decrypting the stored ones)."""
+
+    values: dict
+    form: forms.Form
+    payload: dict
+    id: int | None = None
 
 
 class Chunk:
-    """Clues made in this chunk, not yet flushed: new ones, and those open for merging by subject."""
+    """Clues made in this chunk, not yet inserted: new ones, and those open for merging by subject."""
 
     def __init__(self):
-        self.new: list[Clue] = []
-        self.by_subject: dict[tuple[str, str], Clue] = {}
+        self.new: list[NewClue] = []
+        self.by_subject: dict[tuple[str, str], NewClue] = {}
+
+    def insert(self) -> None:
+        """The clues in one bulk insert (ids back in order), their audit events in one append, and the
+        blind indexes of their 身份证号 and 手机号 (for personal.find_documents) in one bulk insert."""
+        if not self.new:
+            return
+        ids = bulk.insert_rows(db.session.connection(), Clue.__table__, [clue.values for clue in self.new])
+        for clue, clue_id in zip(self.new, ids):
+            clue.id = clue.values["id"] = clue_id
+        audit.record_inserted(Clue, [clue.values for clue in self.new], [clue.values["title"] for clue in self.new])
+        indexes = [row for clue in self.new
+                   for row in personal.document_index_rows("Clue", clue.id, clue.form, clue.payload)]
+        bulk.copy_rows(db.session.connection(), PersonalIndex.__table__, indexes)
 
 
-def _accepted_clues(rows) -> dict[tuple[str, str], Clue | int]:
+def _accepted_clues(rows) -> dict[tuple[str, str], int]:
     pairs = {(r.warning_type, r.source_id) for r in rows if r.warning_type and r.source_id}
     if not pairs:
         return {}
@@ -192,28 +220,21 @@ def _accepted_clues(rows) -> dict[tuple[str, str], Clue | int]:
     return {(t, s): c for t, s, c in found if (t, s) in pairs}
 
 
-def _process_one(row: InboundWarning, packs: dict, owners, accepted: dict, chunk: Chunk) -> tuple[dict, Clue | None]:
-    """The answer for one stored item, and the clue it went to when that clue has no id yet."""
-    item = json.loads(raw_text(row))
+def _process_one(row, item: Any, packs: dict, owners, accepted: dict, chunk: Chunk) -> tuple[dict, NewClue | int | None]:
+    """The answer for one stored item, and the clue it went to (an id, or one not inserted yet)."""
     errors = _envelope_errors(item, packs)
     if not errors:
         errors = _payload_errors(item, packs[item["type"]])
-    row.processed_at = clock.now()
     if errors:
-        row.status, row.errors = "rejected", errors
         return {"position": row.position, "status": "rejected", "errors": errors}, None
     key = (row.warning_type, row.source_id)
     status = "duplicate" if key in accepted else "accepted"
     clue = accepted[key] if key in accepted else _clue_for(item, packs[item["type"]], owners, chunk)
     accepted[key] = clue
-    row.status = status
-    if isinstance(clue, int):
-        row.clue_id = clue
-        return {"position": row.position, "status": status, "clue_id": clue}, None
-    return {"position": row.position, "status": status, "clue_id": clue.id}, clue
+    return {"position": row.position, "status": status}, clue
 
 
-def _clue_for(item: dict, pack, owners, chunk: Chunk) -> Clue:
+def _clue_for(item: dict, pack, owners, chunk: Chunk) -> NewClue | int:
     warning = pack.warning_types[item["type"]].content
     generation = warning["clue_generation"]
     subject = item["subject"]
@@ -224,8 +245,8 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> Clue:
         since = clock.now() - dt.timedelta(hours=generation["window_hours"])
         keys = personal.subject_keys(merge_key[1]) if person else [merge_key[1]]
         existing = chunk.by_subject.get(merge_key) or db.session.scalar(
-            select(Clue).where(Clue.warning_type == item["type"], Clue.subject_key.in_(keys),
-                               Clue.created_at >= since).order_by(Clue.id.desc()).limit(1)
+            select(Clue.id).where(Clue.warning_type == item["type"], Clue.subject_key.in_(keys),
+                                  Clue.created_at >= since).order_by(Clue.id.desc()).limit(1)
             .execution_options(unscoped=True))
         if existing is not None:
             return existing
@@ -235,11 +256,13 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> Clue:
     subject, label = {**subject, "id": merge_key[1]}, subject.get("name") or subject["id"]
     if person:
         subject, subject_key, label = personal.protect_subject(subject)
-    clue = actions.new_clue(warning_type=item["type"], title=f"{warning['name']}：{label}",
-                            department=department, source=warning["source"], subject=subject,
-                            payload=personal.protect_form(form_service.form_for(pack, warning["payload_form"]), item["payload"]))
+    form = form_service.form_for(pack, warning["payload_form"])
+    values = actions.clue_values(pack, warning_type=item["type"], title=f"{warning['name']}：{label}",
+                                 department=department, source=warning["source"], subject=subject,
+                                 payload=personal.protect_form(form, item["payload"]))
     if person:
-        clue.subject_key = subject_key
+        values["subject_key"] = subject_key
+    clue = NewClue(values, form, item["payload"])
     chunk.new.append(clue)
     if merging:
         chunk.by_subject[merge_key] = clue
@@ -249,7 +272,7 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> Clue:
 def receive(client: ApiClient, body: bytes) -> dict:
     items = items_of(body)
     ids = store(client, items)
-    answers = process(ids)
+    answers = process(ids, items=dict(zip(ids, items)))
     counts = {status: sum(1 for a in answers if a["status"] == status) for status in ("accepted", "duplicate", "rejected")}
     audit.record("receive_warnings", "ApiClient", client.id,
                  f"{client.name}推送预警 {len(items)} 条：受理 {counts['accepted']}、重复 {counts['duplicate']}、退回 {counts['rejected']}")

@@ -12,6 +12,7 @@ value never reaches the database.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Optional
 
 from sqlalchemy import event, update
@@ -161,6 +162,7 @@ FORM_TABLE, FORM_COLUMN = "form_data", "personal"
 _FORMAT_KINDS = {"mobile": "mobile", "id-card": "id_number"}
 
 
+@lru_cache(maxsize=4096)  # a form has few field paths; bulk intake asks for the same ones per item
 def _form_context(path: str) -> bytes:
     field_path = ".".join(part for part in path.split(".") if not part.isdigit())
     return fields.field_context(FORM_TABLE, FORM_COLUMN, field_path or "-")

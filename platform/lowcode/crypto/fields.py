@@ -23,6 +23,7 @@ import re
 import unicodedata
 from typing import Callable, Optional
 
+import gmssl_pyx
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as _sm3_hmac
@@ -38,6 +39,10 @@ FIELD_PURPOSE = "field:sm4"
 NONCE_BYTES = 12
 TAG_BYTES = 16
 INDEX_BYTES = 16  # 128 bits of HMAC-SM3: no accidental collisions, half the width of the full MAC
+# Values up to this size (names, ID and phone numbers) are sealed by GmSSL (gmssl-pyx), whose
+# SM4-GCM is the same algorithm (same bytes for the same nonce) with less set-up per call than
+# OpenSSL's; longer ones, where OpenSSL's throughput wins, by `cryptography`.
+SHORT_BYTES = 256
 _B64URL = re.compile(r"[A-Za-z0-9_-]*\Z")
 _NAME_FORBIDDEN = re.compile(r"[|.:\s]")
 
@@ -116,9 +121,13 @@ def encrypt_field(keyring: Keyring, plaintext: str, associated_data: bytes, *,
     key_id = keyring.current_id if key_id is None else key_id
     key = keyring.derive(FIELD_PURPOSE, key_id=key_id, length=16)
     nonce = os.urandom(NONCE_BYTES)  # the OS CSPRNG; never a counter shared across processes
+    data, aad = plaintext.encode("utf-8"), _aad(key_id, associated_data)
+    if 0 < len(data) <= SHORT_BYTES:  # GmSSL refuses an empty plaintext
+        ciphertext, tag = gmssl_pyx.sm4_gcm_encrypt(key, nonce, aad, data)
+        return _header(key_id) + _b64encode(nonce + ciphertext + tag)
     encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
-    encryptor.authenticate_additional_data(_aad(key_id, associated_data))
-    ciphertext = encryptor.update(plaintext.encode("utf-8")) + encryptor.finalize()
+    encryptor.authenticate_additional_data(aad)
+    ciphertext = encryptor.update(data) + encryptor.finalize()
     return _header(key_id) + _b64encode(nonce + ciphertext + encryptor.tag)
 
 

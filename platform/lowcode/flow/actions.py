@@ -28,19 +28,23 @@ class FormInvalid(ActionRefused):
         self.errors = errors
 
 
-def new_clue(*, warning_type: str, title: str, department: Department, source: str,
-             subject: Optional[dict] = None, payload: Optional[dict] = None) -> Clue:
+def new_clue(*, warning_type: str, **fields) -> Clue:
     """A clue row of a warning type, its level and type from the pack in force that defines the
     type; no process yet."""
-    pack = publishing.warning_packs()[warning_type]
+    clue = Clue(**clue_values(publishing.warning_packs()[warning_type], warning_type=warning_type, **fields))
+    db.session.add(clue)
+    return clue
+
+
+def clue_values(pack, *, warning_type: str, title: str, department: Department, source: str,
+                subject: Optional[dict] = None, payload: Optional[dict] = None) -> dict:
+    """Every column of a new clue of a warning type of `pack` but its id (bulk intake inserts these)."""
     warning = pack.warning_types[warning_type].content
-    clue = Clue(pack_code=pack.code, warning_type=warning_type, title=title, level_code=warning["clue_level"],
+    return dict(pack_code=pack.code, warning_type=warning_type, title=title, level_code=warning["clue_level"],
                 type_code=f"{warning['clue_type']['category']}/{warning['clue_type']['subtype']}", source=source,
                 district_code=department.district_code, department_id=department.id, dept_path=department.path,
                 subject=subject or {}, subject_key=(subject or {}).get("id"), payload=payload or {},
                 status="待启动", created_at=clock.now())
-    db.session.add(clue)
-    return clue
 
 
 def start_clue_process(clue: Clue) -> None:
