@@ -1,27 +1,14 @@
 """Dashboard definitions (definitions/<pack>/dashboards/<code>.json): the nmv pack's screens load,
 and each kind of mistake is reported with its file, JSON pointer and a Chinese reason."""
-import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from lowcode.definitions import load_tree
+from tests.test_definitions_changes import edit, root  # noqa: F401  (root: the copied tree's fixture)
 
 DEFINITIONS = Path(__file__).resolve().parents[1] / "definitions"
 HOME = "nmv/dashboards/home.json"
-
-
-@pytest.fixture
-def root(tmp_path) -> Path:
-    shutil.copytree(DEFINITIONS, tmp_path / "definitions")
-    return tmp_path / "definitions"
-
-
-def edit(root: Path, change) -> None:
-    document = json.loads((root / HOME).read_text(encoding="utf-8"))
-    change(document)
-    (root / HOME).write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
 
 
 def panel(document: dict, code: str) -> dict:
@@ -57,6 +44,6 @@ def test_the_nmv_pack_defines_its_screens():
      "取值 \"radar\" 无效，应为以下之一：\"number\"、\"bar\"、\"line\"、\"pie\"、\"table\"、\"map\""),
 ])
 def test_a_broken_panel_is_reported_at_its_place(root, change, pointer, reason):
-    edit(root, change)
+    edit(root, HOME, change)
     errors = [(e.file, e.pointer, e.reason) for e in load_tree(root).errors]
     assert (HOME, pointer, reason) in errors

@@ -12,6 +12,7 @@ from lowcode.entities import catalogue
 from lowcode.extensions import db
 from lowcode.models import DashboardRefresh, Department
 from tests.conftest import web_login
+from tests.test_entities import api_key, push  # noqa: F401  (api_key: a calling system's key, a fixture)
 
 XUHUI, PUDONG = "310104", "310115"
 
@@ -151,24 +152,12 @@ def test_the_large_screen_draws_every_counted_chart_in_chromium(app, api, browse
     page.close()
 
 
-def test_a_sync_of_records_makes_the_panels_counting_them_due(app, client, records):
-    import json
-
-    from lowcode import intake
-    from lowcode.models import ApiClient
-
+def test_a_sync_of_records_makes_the_panels_counting_them_due(app, client, api_key, records):
     with app.app_context():
-        caller = ApiClient(code=f"dash-sync-{uuid.uuid4().hex[:8]}", name="统计同步测试", created_at=clock.now(),
-                           key_prefix="", key_hash="")
-        key = intake.issue_key(caller)
-        db.session.add(caller)
-        db.session.commit()
         dashboard_rollups.refresh_due(force=True)
         assert dashboard_rollups.refresh_due() == {}
     changed = dict(records["station"][0], star=1)
-    body = {"items": [{k: v for k, v in changed.items() if k not in ("created_at", "updated_at")}]}
-    answer = client.post("/api/v1/entities/nmv/station", data=json.dumps(body, ensure_ascii=False),
-                         headers={"X-API-Key": key, "Content-Type": "application/json"}).get_json()
-    assert answer["accepted"] == 1
+    answer = push(client, api_key, "station", [{k: v for k, v in changed.items() if k not in ("created_at", "updated_at")}])
+    assert answer.get_json()["accepted"] == 1
     with app.app_context():
         assert set(dashboard_rollups.refresh_due()) == {"nmv/HOME/STATION_MAP", "nmv/RISK/STATION_STARS"}

@@ -1,27 +1,15 @@
 """Entity definitions (definitions/<pack>/entities/<name>.json): the nmv pack's entities load, and
 each kind of mistake is reported with its file, JSON pointer and a Chinese reason."""
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from lowcode.definitions import load_tree
+from tests.test_definitions_changes import edit, root  # noqa: F401  (root: the copied tree's fixture)
 
 DEFINITIONS = Path(__file__).resolve().parents[1] / "definitions"
 RIDER = "nmv/entities/rider.json"
-
-
-@pytest.fixture
-def root(tmp_path) -> Path:
-    shutil.copytree(DEFINITIONS, tmp_path / "definitions")
-    return tmp_path / "definitions"
-
-
-def edit(root: Path, file: str, change) -> None:
-    document = json.loads((root / file).read_text(encoding="utf-8"))
-    change(document)
-    (root / file).write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
 
 
 def field(document: dict, name: str) -> dict:
