@@ -14,7 +14,7 @@ import datetime as dt
 import uuid
 from functools import cache
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from flask import g, has_app_context, has_request_context, request
 from sqlalchemy import event, inspect
@@ -144,10 +144,6 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _masked_keys(obj) -> frozenset[str]:
-    return _masked_keys_of(type(obj))
-
-
 @cache
 def _masked_keys_of(cls) -> frozenset[str]:
     # Per class, once: a bulk insert snapshots thousands of rows of the same model.
@@ -156,30 +152,33 @@ def _masked_keys_of(cls) -> frozenset[str]:
                      | set(getattr(cls, "__audit_masked__", ())))
 
 
-def _hidden(obj, key: str, value: Any) -> Any:
+def _hidden(cls, row_id, key: str, value: Any) -> Any:
     """A masked column's value as the trail shows it: personal data as its mask, the rest as ******."""
     if value is None:
         return None
-    if hasattr(type(obj), "__personal__"):
+    if hasattr(cls, "__personal__"):
         from lowcode import personal
 
-        shown = personal.masked_token(type(obj), key, getattr(obj, "id", None), value)
+        shown = personal.masked_token(cls, key, row_id, value)
         if shown is not None:
             return shown
     return MASK
 
 
+def _values_snapshot(cls, values: Mapping[str, Any], row_id) -> dict:
+    """Every column of a row of `cls` by column name, masked columns hidden; `values` by attribute."""
+    masked = _masked_keys_of(cls)
+    return {attr.columns[0].name: _hidden(cls, row_id, attr.key, values.get(attr.key)) if attr.key in masked
+            else _plain(values.get(attr.key)) for attr in inspect(cls).column_attrs}
+
+
 def _snapshot(obj) -> dict:
-    masked = _masked_keys(obj)
-    values = {}
-    for attr in inspect(obj).mapper.column_attrs:
-        value = getattr(obj, attr.key)
-        values[attr.columns[0].name] = _hidden(obj, attr.key, value) if attr.key in masked else _plain(value)
-    return values
+    values = {attr.key: getattr(obj, attr.key) for attr in inspect(obj).mapper.column_attrs}
+    return _values_snapshot(type(obj), values, getattr(obj, "id", None))
 
 
 def _changes(obj) -> tuple[dict, dict]:
-    masked = _masked_keys(obj)
+    masked = _masked_keys_of(type(obj))
     ignored = set(getattr(obj, "__audit_ignore__", ()))
     before, after = {}, {}
     for attr in inspect(obj).mapper.column_attrs:
@@ -194,13 +193,18 @@ def _changes(obj) -> tuple[dict, dict]:
             continue
         hide = attr.key in masked
         name = attr.columns[0].name  # the column's name: an encrypted column's attribute is its token
-        before[name] = _hidden(obj, attr.key, old) if hide else _plain(old)
-        after[name] = _hidden(obj, attr.key, new) if hide else _plain(new)
+        before[name] = _hidden(type(obj), getattr(obj, "id", None), attr.key, old) if hide else _plain(old)
+        after[name] = _hidden(type(obj), getattr(obj, "id", None), attr.key, new) if hide else _plain(new)
     return before, after
 
 
+def _named(cls, text) -> str:
+    """How the trail names a record: its kind's label and what it prints as."""
+    return f"{cls.__audit_label__ or cls.__name__}「{text}」"
+
+
 def _label(obj) -> str:
-    return f"{obj.__audit_label__ or type(obj).__name__}「{obj}」"
+    return _named(type(obj), obj)
 
 
 def _after_flush(session: Session, _context) -> None:
@@ -267,11 +271,8 @@ def record_inserted(model, rows: list[dict], labels: list[str]) -> None:
     """The "create" events of rows of an audited model inserted in bulk (past the flush hook), in
     one append: the events the hook writes for added objects. `rows` hold every column by attribute
     (the id included); `labels` are what the objects would print as."""
-    masked, attrs = _masked_keys_of(model), inspect(model).column_attrs
-    kind, noun = model.__name__, model.__audit_label__ or model.__name__
-    events = [_row("create", kind, row["id"], f"新增{noun}「{label}」", None,
-                   {attr.columns[0].name: _hidden(model(id=row["id"]), attr.key, row.get(attr.key)) if attr.key in masked
-                    else _plain(row.get(attr.key)) for attr in attrs})
+    events = [_row("create", model.__name__, row["id"], f"新增{_named(model, label)}", None,
+                   _values_snapshot(model, row, row["id"]))
               for row, label in zip(rows, labels)]
     if events:
         audit_chain.append(_default_session(None).connection(), events)
