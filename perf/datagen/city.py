@@ -4,7 +4,7 @@ Deterministic: the same seed and scale give the same records (personal values ar
 fresh nonces, so their tokens differ; their blind indexes do not). Every entity of the nmv pack is
 generated (city_values.py) and turned into table rows by the function the sync API uses
 (lowcode.entities.records.rows: personal fields SM4-GCM encrypted and blind-indexed a column at a
-time), then loaded with PostgreSQL COPY (psycopg 3 `cursor.copy`), or executemany on SQLite. The
+time), then loaded by lowcode.bulk.copy_rows (COPY on PostgreSQL, executemany on SQLite). The
 tables' indexes are dropped first and rebuilt once at the end by the schema sync. On PostgreSQL
 slices of 20,000 records are generated, encrypted and copied by `--workers` forked processes
 (default one); each slice has its own seeded random generator, so the data are the same
@@ -19,7 +19,7 @@ import multiprocessing
 import random
 import time
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from perf.datagen import city_values, in_prepared_app
 
@@ -50,28 +50,6 @@ def _drop_indexes(table) -> None:
             connection.execute(text(f'DROP INDEX IF EXISTS "{index.name}"'))
 
 
-def _copy(table, columns: list[str], rows: list[dict]) -> None:
-    from lowcode.extensions import db
-
-    raw = db.engine.raw_connection()
-    try:
-        with raw.driver_connection.cursor() as cursor:
-            names = ", ".join(f'"{c}"' for c in columns)
-            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row([row.get(c) for c in columns])
-        raw.commit()
-    finally:
-        raw.close()
-
-
-def _executemany(table, columns: list[str], rows: list[dict]) -> None:
-    from lowcode.extensions import db
-
-    with db.engine.begin() as connection:
-        connection.execute(insert(table), [{c: row.get(c) for c in columns} for row in rows])
-
-
 # The unit of work: a slice of consecutive records with a random generator of its own, so the data
 # do not depend on how many processes share the slices (they do on the slice size).
 SLICE = 20_000
@@ -81,6 +59,7 @@ _JOB: dict = {}
 
 def _slice(bounds: tuple[int, int]) -> list:
     """Generate, encrypt and load records [start, stop) of the job's entity; returns their World entries."""
+    from lowcode import bulk
     from lowcode.entities import records
     from lowcode.extensions import db
 
@@ -88,8 +67,9 @@ def _slice(bounds: tuple[int, int]) -> list:
     rng = random.Random(f"{seed}:{entity.name}:{bounds[0]}")
     generated = list(city_values.GENERATORS[entity.name](world, range(*bounds), rng))
     columns = [c.name for c in table.columns if c.name != "id"]
-    write = _copy if db.engine.dialect.name == "postgresql" else _executemany
-    write(table, columns, records.rows(entity, [values for _, values in generated], now))
+    rows = records.rows(entity, [values for _, values in generated], now)
+    with db.engine.begin() as connection:   # COPY on PostgreSQL, an executemany on SQLite
+        bulk.copy_rows(connection, table, [{c: row.get(c) for c in columns} for row in rows])
     return [entry for entry, _ in generated]
 
 
