@@ -24,7 +24,6 @@ from lowcode.models import DashboardRefresh, DashboardRollup
 
 # Daily snapshots are kept this long: enough for "compared with yesterday" and a month's look back.
 SNAPSHOT_DAYS = 31
-REFRESH_POLL_SECONDS = 60.0   # as the beat schedule's refresh-dashboards (jobs.py)
 
 
 @dataclass(frozen=True)
@@ -110,5 +109,6 @@ def mark_stale(pack: str, entity: str) -> None:
 
 def start_embedded_poller(app):
     from lowcode import pollers
+    from lowcode.jobs import DASHBOARD_INTERVAL_SECONDS
 
-    return pollers.start(app, "dashboard-poller", refresh_due, REFRESH_POLL_SECONDS)
+    return pollers.start(app, "dashboard-poller", refresh_due, DASHBOARD_INTERVAL_SECONDS)

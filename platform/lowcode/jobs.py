@@ -5,6 +5,7 @@ from celery import Celery, Task
 from flask import Flask
 
 OUTBOX_INTERVAL_SECONDS = 10.0
+DASHBOARD_INTERVAL_SECONDS = 60.0
 
 
 def make_celery(app: Flask) -> Celery:
@@ -28,7 +29,7 @@ def make_celery(app: Flask) -> Celery:
         worker_hijack_root_logger=False,
         beat_schedule={"fire-timers": {"task": "lowcode.fire_timers", "schedule": 30.0},
                        "deliver-outbox": {"task": "lowcode.deliver_outbox", "schedule": OUTBOX_INTERVAL_SECONDS},
-                       "refresh-dashboards": {"task": "lowcode.refresh_dashboards", "schedule": 60.0}},
+                       "refresh-dashboards": {"task": "lowcode.refresh_dashboards", "schedule": DASHBOARD_INTERVAL_SECONDS}},
     )
     celery.set_default()
     app.extensions["celery"] = celery

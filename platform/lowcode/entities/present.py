@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Mapping, Optional
-from urllib.parse import quote
+
+from flask import url_for
 
 from lowcode import personal
 from lowcode.entities.spec import Entity, Field
@@ -48,5 +49,6 @@ def text(entity: Entity, field: Field, row: Mapping, reveal: bool = False) -> st
 def cells(entity: Entity, fields: list[Field], row: Mapping, reveal: bool = False) -> list[dict]:
     """(text, href) per field; a ref's href is the detail page of the record it names."""
     return [{"field": field, "text": text(entity, field, row, reveal),
-             "href": f"/entities/{entity.pack}/{field.ref}/{quote(str(row[field.name]), safe='')}" if field.ref and row[field.name] else None}
+             "href": url_for("EntitiesView.detail", _pack=entity.pack, _entity=field.ref, _key=str(row[field.name]))
+             if field.ref and row[field.name] else None}
             for field in fields]
