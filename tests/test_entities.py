@@ -222,6 +222,20 @@ def test_the_pages(client, loaded):
     assert "lc-entity-menu" in menu and "/entities/nmv/accident/" in menu
 
 
+def test_refs_link_only_to_records_in_the_viewers_scope(app, loaded):
+    """Pudong's station belongs to a Xuhui enterprise and supplier: Pudong sees their codes as text
+    (a link would answer 404), the city analyst as links."""
+    links = ('href="/entities/nmv/enterprise/T-ENT-1"', 'href="/entities/nmv/supplier/T-SUP-1"')
+    for username, linked in (("zd_pudong", False), ("yanpan", True)):
+        viewer = app.test_client()
+        web_login(viewer, username)
+        detail = viewer.get(f"/entities/nmv/station/T-ST-{PUDONG}").get_data(as_text=True)
+        listing = viewer.get(f"/entities/nmv/station/?code=T-ST-{PUDONG}").get_data(as_text=True)
+        for page in (detail, listing):
+            assert "T-ENT-1" in page and "T-SUP-1" in page
+            assert all((link in page) == linked for link in links)
+
+
 def test_the_reveal_page_needs_its_permission(client, loaded):
     web_login(client, "yanpan")
     page = client.get("/entities/nmv/rider/T-R-000").get_data(as_text=True)

@@ -46,9 +46,11 @@ def text(entity: Entity, field: Field, row: Mapping, reveal: bool = False) -> st
     return str(shown)
 
 
-def cells(entity: Entity, fields: list[Field], row: Mapping, reveal: bool = False) -> list[dict]:
-    """(text, href) per field; a ref's href is the detail page of the record it names."""
+def cells(entity: Entity, fields: list[Field], row: Mapping, openable: Mapping[str, set],
+          reveal: bool = False) -> list[dict]:
+    """(text, href) per field; a ref's href is the detail page of the record it names, when that
+    record is among the `openable` keys of its field (query.openable_refs)."""
     return [{"field": field, "text": text(entity, field, row, reveal),
              "href": url_for("EntitiesView.detail", _pack=entity.pack, _entity=field.ref, _key=str(row[field.name]))
-             if field.ref and row[field.name] else None}
+             if field.ref and row[field.name] in openable.get(field.name, ()) else None}
             for field in fields]

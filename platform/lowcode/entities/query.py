@@ -8,7 +8,7 @@ from typing import Mapping, Optional
 from sqlalchemy import Table, func, select, true
 
 from lowcode import personal, scoping
-from lowcode.entities import catalogue
+from lowcode.entities import access, catalogue
 from lowcode.entities.spec import Entity, Field
 from lowcode.extensions import db
 from lowcode.task_queries import Page
@@ -136,3 +136,21 @@ def related(entity: Entity, record: Mapping) -> list[tuple[Entity, Field, list[M
             rows = db.session.execute(select(table).where(*where).order_by(table.c.id.desc()).limit(RELATED_LIMIT))
             found.append((other, field, [row._mapping for row in rows], total))
     return found
+
+
+def openable_refs(entity: Entity, fields: list[Field], rows: list[Mapping]) -> dict[str, set]:
+    """Per ref field among `fields`, the keys of the rows' referred records the caller may open:
+    the referred entity readable and the record in scope (a rider's station in another district
+    is shown as text, not as a link that would answer 404). One query per ref field."""
+    openable = {}
+    for field in fields:
+        referred = catalogue.find(entity.pack, field.ref) if field.ref else None
+        keys = {row[field.name] for row in rows if row[field.name] is not None}
+        if referred is None or not keys or not access.allowed(referred):
+            openable[field.name] = set()
+            continue
+        table = catalogue.table(referred)
+        column = table.c[referred.key]
+        openable[field.name] = set(db.session.scalars(
+            select(column).where(column.in_(sorted(keys)), scope_condition(referred, table))))
+    return openable

@@ -51,7 +51,7 @@ class EntitiesView(BaseView):
         except query.QueryInvalid as invalid:
             page, errors = None, invalid.errors
         columns = _columns(entity)
-        rows = [present.cells(entity, columns, row) for row in page.rows] if page else []
+        rows = _cells(entity, columns, page.rows) if page else []
         return self.render_template("entities/list.html", entity=entity, columns=columns, page=page, rows=rows,
                                     errors=errors, filters=[f for f in entity.fields if f.search])
 
@@ -70,13 +70,18 @@ class EntitiesView(BaseView):
         record = query.one(entity, key) or abort(404)
         if revealed:
             _reveal(entity, record)
-        related = [(other, field, [present.cells(other, _columns(other, 6), row) for row in rows], total)
+        related = [(other, field, _cells(other, _columns(other, 6), rows), total)
                    for other, field, rows, total in query.related(entity, record)]
         return self.render_template(
             "entities/detail.html", entity=entity, record=record, revealed=revealed,
-            cells=present.cells(entity, list(entity.fields), record, reveal=revealed), related=related,
+            cells=_cells(entity, list(entity.fields), [record], revealed)[0], related=related,
             related_columns={other.name: _columns(other, 6) for other, *_ in related},
             can_reveal=any(f.personal for f in entity.fields) and access.allowed(entity, access.REVEAL))
+
+
+def _cells(entity: Entity, fields: list, rows: list, reveal: bool = False) -> list[list[dict]]:
+    openable = query.openable_refs(entity, fields, rows)
+    return [present.cells(entity, fields, row, openable, reveal) for row in rows]
 
 
 def _columns(entity: Entity, limit: int | None = None):
