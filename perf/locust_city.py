@@ -18,7 +18,8 @@ import re
 import uuid
 from pathlib import Path
 
-from locust import HttpUser, between, task
+from locust import between, task
+from locust.contrib.fasthttp import FastHttpUser
 
 # As a module, not names: locust runs every user class it finds among this file's names.
 import locustfile as closed_loop
@@ -145,7 +146,7 @@ def _warnings(count: int) -> bytes:
     return json.dumps({"items": items}, ensure_ascii=False).encode()
 
 
-class PeerSystem(HttpUser):
+class PeerSystem(FastHttpUser):
     """A district's 研判 system posting warnings: a few such systems, each on its schedule. Every
     warning becomes a clue whose process the Celery worker starts: the city's whole daily volume
     is some thousands, so two systems sending 100 every one or two minutes and one sending 2,000
