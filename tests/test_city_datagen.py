@@ -85,3 +85,41 @@ def test_personal_fields_are_stored_as_the_app_stores_them(generated):
     clear = fields.decrypt_field(ring, token, fields.field_context("ent_nmv_rider", "id_number", code))
     assert len(clear) == 18 and index == fields.blind_index(ring, "ent_nmv_rider", "id_number", clear,
                                                             normalise=fields.normalise_id_number)
+
+
+INDEXED = ("clue", "task", "dispatch", "work_item", "timer", "process_instance")
+
+
+def _index_definitions(connection) -> set:
+    return set(connection.execute(text("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                                       "AND tablename = ANY(:t)"), {"t": list(INDEXED)}).scalars())
+
+
+@pytest.mark.skipif(not os.environ.get("LOWCODE_TEST_SERVICES"), reason="the copier uses PostgreSQL's SQL")
+def test_clues_and_tasks_are_copied_and_every_index_comes_back(generated, empty_database_url, tmp_path):
+    """perf/datagen/closed_loop.py: a few stories told through the processes, copied server-side to
+    the tasks asked for, with the indexes it dropped for the copy built again, as migrated."""
+    reference, _, _, _ = generated
+    url = empty_database_url()
+    env = {**{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}, "DEMO_CLUES": "0",
+           "DATABASE_URL": url, "LOWCODE_INSTANCE_PATH": str(tmp_path), "DEFINITIONS_PATH": str(ROOT / "definitions")}
+    run = subprocess.run([sys.executable, "-m", "perf.datagen.closed_loop", "--tasks", "40", "--templates", "8"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "重建索引" in run.stdout
+    engine = create_engine(url)
+    with engine.connect() as connection, reference.connect() as migrated:
+        tasks = connection.execute(text("SELECT count(*) FROM task")).scalar()
+        copies = connection.execute(text("SELECT count(*) FROM task WHERE title LIKE '%·副本%'")).scalar()
+        orphans = connection.execute(text("SELECT count(*) FROM work_item w LEFT JOIN process_instance p "
+                                          "ON p.id = w.instance_id WHERE p.id IS NULL")).scalar()
+        # A running copy's engine data name its own business record, as the original's did.
+        misnamed = connection.execute(text(
+            "SELECT count(*) FROM process_instance WHERE status = 'running' AND business_kind IN ('clue', 'task', "
+            "'dispatch') AND position('\"' || business_kind || '_id\": ' || business_id IN CAST(state AS text)) = 0")).scalar()
+        running_copies = connection.execute(text(
+            "SELECT count(*) FROM process_instance p JOIN task t ON t.id = p.business_id AND p.business_kind = 'task' "
+            "WHERE p.status = 'running' AND t.title LIKE '%·副本%'")).scalar()
+        assert tasks >= 40 and copies > 0 and orphans == 0 and misnamed == 0 and running_copies > 0
+        assert _index_definitions(connection) == _index_definitions(migrated)
+    engine.dispose()

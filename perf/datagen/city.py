@@ -103,21 +103,36 @@ def load_entity(entity, table, count: int, world, seed: int, workers: int, size:
 
 def generate(scale: str, seed: int = 2026, workers: int = 1, size: int = SLICE, progress=print) -> dict:
     """Fill empty entity tables at `scale`, then clues and tasks; returns seconds by step."""
+    from lowcode.extensions import db
+
+    counts = SCALES[scale]
+    timings, started = _entities(counts, seed, workers, size, progress), time.perf_counter()
+    if counts["tasks"] and db.engine.dialect.name == "postgresql":   # closed_loop copies with PostgreSQL's SQL
+        from perf.datagen import closed_loop
+
+        result = closed_loop.load(counts["tasks"], progress=progress)   # itself skips tasks loaded before
+        timings["clues_tasks"] = time.perf_counter() - started
+        progress(f"线索与任务：{result['tasks']} 条任务，{timings['clues_tasks']:.1f} s")
+    timings["total"] = sum(timings.values())
+    return timings
+
+
+def _entities(counts: dict, seed: int, workers: int, size: int, progress) -> dict:
+    """Every entity's records, unless loaded before (the load tests run again on the same data)."""
     from lowcode import bootstrap, keyring
     from lowcode.entities import catalogue
     from lowcode.extensions import db
 
-    counts = SCALES[scale]
     entities = catalogue.of_pack(PACK)
     tables = {name: catalogue.table(entities[name]) for name in city_values.GENERATORS}
     filled = [table.name for table in tables.values() if db.session.scalar(select(func.count()).select_from(table))]
     db.session.commit()
-    if len(filled) == len(tables):   # loaded before: the load tests run again on the same data
+    if len(filled) == len(tables):
         progress("基础信息已生成，跳过")
-        return {"total": 0.0}
+        return {}
     if filled:
         raise SystemExit(f"{'、'.join(filled)} 已有数据而其他表为空：请在空数据库上生成")
-    timings, started, world = {}, time.perf_counter(), _world()
+    timings, world = {}, _world()
     keyring.keyring()   # loaded once, before any fork
     workers = workers if db.engine.dialect.name == "postgresql" else 1
     for table in tables.values():
@@ -133,14 +148,6 @@ def generate(scale: str, seed: int = 2026, workers: int = 1, size: int = SLICE, 
                 connection.execute(text(f'ANALYZE "{table.name}"'))
     timings["indexes"] = time.perf_counter() - step
     progress(f"索引与统计信息：{timings['indexes']:.1f} s")
-    if counts["tasks"] and db.engine.dialect.name == "postgresql":   # closed_loop copies with PostgreSQL's SQL
-        from perf.datagen import closed_loop
-
-        step = time.perf_counter()
-        result = closed_loop.load(counts["tasks"], progress=progress)
-        timings["clues_tasks"] = time.perf_counter() - step
-        progress(f"线索与任务：{result['tasks']} 条任务，{timings['clues_tasks']:.1f} s")
-    timings["total"] = time.perf_counter() - started
     return timings
 
 
