@@ -6,6 +6,8 @@ off-site violations, paid or not, simple and general accidents)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import random
 from dataclasses import dataclass, field
 
@@ -28,7 +30,13 @@ TODAY = dt.date(2026, 11, 21)
 
 
 def weighted(rng: random.Random, options: list, weights: list[float]):
-    return rng.choices(options, weights)[0]
+    # The same draw as rng.choices(options, weights), without summing the weights on every call.
+    return rng.choices(options, cum_weights=_cumulative(tuple(weights)))[0]
+
+
+@functools.lru_cache(maxsize=None)
+def _cumulative(weights: tuple) -> list:
+    return list(itertools.accumulate(weights))
 
 
 @dataclass
@@ -48,7 +56,7 @@ class World:
             getattr(self, REFERRED[entity]).extend(entries)
 
     def district(self, rng: random.Random) -> str:
-        return rng.choices(self.districts, [POPULATION.get(d, 100) for d in self.districts])[0]
+        return weighted(rng, self.districts, [POPULATION.get(d, 100) for d in self.districts])
 
 
 def plate(index: int) -> str:
@@ -124,9 +132,13 @@ def vehicles(world: World, numbers: range, rng: random.Random):
                       "district_code": owner[2] if owner else world.district(rng)}
 
 
+HOURS = list(range(24))
+HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 4, 6, 8, 8, 9, 12, 14, 10, 8, 8, 9, 12, 14, 11, 8, 5, 3, 2]
+
+
 def _moment(rng: random.Random, days: int) -> dt.datetime:
     # Deliveries peak at lunch and dinner: so do violations and accidents.
-    hour = weighted(rng, list(range(24)), [1, 1, 1, 1, 1, 2, 4, 6, 8, 8, 9, 12, 14, 10, 8, 8, 9, 12, 14, 11, 8, 5, 3, 2])
+    hour = weighted(rng, HOURS, HOUR_WEIGHTS)
     day = TODAY - dt.timedelta(days=rng.randrange(1, days))
     return dt.datetime.combine(day, dt.time(hour, rng.randrange(60), rng.randrange(60)))
 
