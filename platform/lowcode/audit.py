@@ -87,16 +87,19 @@ def record(
     if connection is not None:
         audit_chain.append(connection, [row])
         return
-    session = _default_session(session)
-    session = session() if isinstance(session, scoped_session) else session
-    if not session.in_transaction():
-        session.begin()  # so that the end of this transaction, however it ends, drops the row
-    _hold(session, [row])
+    _hold_pending(_default_session(session), [row])
 
 
 _HELD = "audit_rows_held"
 _COMMITTING = "audit_committing"
 _SAVEPOINTS = "audit_savepoints"
+
+
+def _hold_pending(session: Session, rows: list[dict]) -> None:
+    session = session() if isinstance(session, scoped_session) else session
+    if not session.in_transaction():
+        session.begin()  # so that the end of this transaction, however it ends, drops the rows
+    _hold(session, rows)
 
 
 def _hold(session: Session, rows: list[dict]) -> None:
@@ -178,24 +181,46 @@ def _snapshot(obj) -> dict:
 
 
 def _changes(obj) -> tuple[dict, dict]:
-    masked = _masked_keys_of(type(obj))
+    """What the unit of work is about to write of `obj`: (before, after) by column name."""
+    def pending():
+        for attr in inspect(obj).mapper.column_attrs:
+            history = attributes.get_history(obj, attr.key)
+            if history.has_changes() and history.added:
+                yield attr.key, history.deleted[0] if history.deleted else None, history.added[0]
+
+    return _difference(obj, pending())
+
+
+def _difference(obj, changes) -> tuple[dict, dict]:
+    """(before, after) by column name of `changes`, (attribute, old, new) in column order; masked
+    columns hidden, ignored ones and unchanged values left out."""
+    cls = type(obj)
+    masked = _masked_keys_of(cls)
     ignored = set(getattr(obj, "__audit_ignore__", ()))
+    columns = inspect(cls).column_attrs
     before, after = {}, {}
-    for attr in inspect(obj).mapper.column_attrs:
-        if attr.key in ignored:
+    for key, old, new in changes:
+        if key in ignored or old == new:
             continue
-        history = attributes.get_history(obj, attr.key)
-        if not history.has_changes() or not history.added:
-            continue
-        old = history.deleted[0] if history.deleted else None
-        new = history.added[0]
-        if old == new:
-            continue
-        hide = attr.key in masked
-        name = attr.columns[0].name  # the column's name: an encrypted column's attribute is its token
-        before[name] = _hidden(type(obj), getattr(obj, "id", None), attr.key, old) if hide else _plain(old)
-        after[name] = _hidden(type(obj), getattr(obj, "id", None), attr.key, new) if hide else _plain(new)
+        name = columns[key].columns[0].name  # the column's name: an encrypted column's attribute is its token
+        hide = key in masked
+        before[name] = _hidden(cls, getattr(obj, "id", None), key, old) if hide else _plain(old)
+        after[name] = _hidden(cls, getattr(obj, "id", None), key, new) if hide else _plain(new)
     return before, after
+
+
+def _update_row(obj, before: dict, after: dict) -> dict:
+    return _row("update", type(obj).__name__, _pk(obj), f"修改{_label(obj)}：{'、'.join(after)}", before, after)
+
+
+def record_update(obj, values: Mapping[str, Any]) -> None:
+    """The event the flush hook writes for a change of `obj` to `values` (by attribute), for a
+    change written past the unit of work: the same summary and values, masked alike."""
+    columns = inspect(type(obj)).column_attrs
+    before, after = _difference(obj, ((attr.key, getattr(obj, attr.key), values[attr.key])
+                                      for attr in columns if attr.key in values))
+    if after:
+        _hold_pending(_default_session(None), [_update_row(obj, before, after)])
 
 
 def _named(cls, text) -> str:
@@ -216,8 +241,7 @@ def _after_flush(session: Session, _context) -> None:
         if isinstance(obj, AuditedMixin) and session.is_modified(obj, include_collections=False):
             before, after = _changes(obj)
             if after:
-                rows.append(_row("update", type(obj).__name__, _pk(obj), f"修改{_label(obj)}：{'、'.join(after)}",
-                                 before, after))
+                rows.append(_update_row(obj, before, after))
     for obj in session.deleted:
         if isinstance(obj, AuditedMixin):
             rows.append(_row("delete", type(obj).__name__, _pk(obj), f"删除{_label(obj)}", _snapshot(obj), None))

@@ -3,11 +3,13 @@ terminations. One row per recipient officer, written in the same transaction as 
 caused it; the unread badge is one count on (user_id, read_at)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
 from typing import Iterable, Optional
 
 from flask import g
 from flask_appbuilder.security.sqla.models import Role
-from sqlalchemy import Select, false, func, insert, literal, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from lowcode import clock
 from lowcode.extensions import db
@@ -15,30 +17,42 @@ from lowcode.models import Notification, Officer, WorkItem
 
 KINDS = {"work": "新待办", "returned": "退回重办", "supervise": "督办", "reply": "督办回复",
          "overdue": "已超期", "reminder": "即将到期", "terminated": "任务终止"}
-UNSCOPED = {"unscoped": True}
 
 
-def recipients(department_id: Optional[int], roles: Iterable[str] = ()) -> Select:
-    """Active officers of a department, holding one of `roles` (any role when none is named): the
-    query of their ids, which `notify` writes from without reading them first."""
-    query = select(Officer.id).where(Officer.department_id == department_id, Officer.active.is_(True))
-    if department_id is None:
-        return query.where(false())
-    roles = [r for r in roles if r]
-    if roles:
-        query = query.join(Officer.roles).where(Role.name.in_(roles)).distinct()
-    return query
+@dataclass(frozen=True)
+class Recipients:
+    """Active officers of a department, holding one of `roles` (any role when none is named)."""
+
+    department_id: Optional[int]
+    roles: tuple[str, ...]
 
 
-def notify(recipients: Select, kind: str, title: str, body: str = "", **refs) -> None:
-    """One row per recipient, by one INSERT ... SELECT in the caller's transaction."""
+def recipients(department_id: Optional[int], roles: Iterable[str] = ()) -> Recipients:
+    return Recipients(department_id, tuple(r for r in roles if r))
+
+
+def notify(recipients: Recipients, kind: str, title: str, body: str = "", **refs) -> None:
+    """One row per recipient, by one INSERT ... SELECT of their ids in the caller's transaction,
+    without reading them first."""
+    if recipients.department_id is None:
+        return
     values = {"kind": kind, "title": f"{KINDS[kind]}：{title}"[:300], "body": body or "", "created_at": clock.now(),
               **refs}
-    columns = Notification.__table__.c
-    officers = recipients.subquery()
-    rows = select(officers.c.id, *(literal(value, columns[name].type) for name, value in values.items()))
-    db.session.execute(insert(Notification.__table__).from_select(["user_id", *values], rows)
-                       .execution_options(**UNSCOPED))
+    params = {f"v_{name}": value for name, value in values.items()}
+    params.update(department_id=recipients.department_id, roles=list(recipients.roles))
+    db.session.connection().execute(_notify_statement(bool(recipients.roles), tuple(values)), params)
+
+
+@cache
+def _notify_statement(by_role: bool, columns: tuple[str, ...]):
+    # Built once per shape: building it costs more than running it.
+    officers = select(Officer.id).where(Officer.department_id == bindparam("department_id"), Officer.active.is_(True))
+    if by_role:
+        officers = officers.join(Officer.roles).where(Role.name.in_(bindparam("roles", expanding=True))).distinct()
+    table = Notification.__table__
+    officers = officers.subquery()
+    rows = select(officers.c.id, *(bindparam(f"v_{name}", type_=table.c[name].type) for name in columns))
+    return insert(table).from_select(["user_id", *columns], rows)
 
 
 def about_work_item(item: WorkItem, kind: str, body: str = "") -> None:

@@ -161,12 +161,10 @@ def _complete_item(ctx: records.Context, item: WorkItem, data: dict, user) -> No
         except form_service.AttachmentTaken:
             db.session.rollback()
             raise FormInvalid({"": [form_service.ATTACHMENT_TAKEN]}) from None
-    item.state = "done"
     # Personal answers (x-personal: a handler's mobile, a rider's 身份证号) are stored encrypted.
-    item.data = personal.protect_form(form_service.form_for(ctx.pack, item.form_key), data) if item.form_key else data
-    item.completed_at = clock.now()
-    item.completed_by_id = user.id
-    item.completed_by_name = user.display_name
+    stored = personal.protect_form(form_service.form_for(ctx.pack, item.form_key), data) if item.form_key else data
+    records.write(item, {"state": "done", "data": stored, "completed_at": clock.now(), "completed_by_id": user.id,
+                         "completed_by_name": user.display_name})
     audit.record("submit", "WorkItem", item.id, f"{user.display_name}办理“{item.title}”")
 
 

@@ -56,17 +56,17 @@ def advance(ctx: Context, workflow: engine.Workflow, *, open_tasks: set[str] | N
     tasks with an open item, and `timers`, the due times of its BPMN timers (see `timer_dues`).
     """
     instance = ctx.instance
-    instance.state = engine.dump_state(workflow)
-    instance.updated_at = clock.now()
-    instance.status = "completed" if engine.is_completed(workflow) else "running"
-    instance.incident = None
+    completed = engine.is_completed(workflow)
+    records.write(instance, {"state": engine.dump_state(workflow), "updated_at": clock.now(),
+                             "status": "completed" if completed else "running", "incident": None})
     _sync_work_items(ctx, engine.ready_user_tasks(workflow), open_tasks)
     pending = timer_dues(workflow)
     if pending != timers:
         _sync_process_timers(instance, pending)
-    ctx.record.status = engine.status_label(workflow)
-    if instance.status == "completed":
-        _on_completed(ctx)
+    closing = {"closed_at": clock.now()} if completed and instance.business_kind in ("dispatch", "task") else {}
+    records.write(ctx.record, {"status": engine.status_label(workflow), **closing})
+    if completed and instance.business_kind == "dispatch":
+        _notify_parent(ctx.dispatch)
 
 
 def timer_dues(workflow: engine.Workflow) -> set[dt.datetime]:
@@ -113,8 +113,8 @@ def _create_work_item(ctx: Context, task) -> None:
         level_code=(ctx.task or ctx.clue).level_code, type_code=(ctx.task or ctx.clue).type_code,
         state="open", created_at=now, due_at=_due(ctx, properties.get("deadline")),
     )
-    item_id, returned = db.session.execute(_insert_work_item(), {**item, "of_instance": ctx.instance.id,
-                                                                 "of_task": task.name}).one()
+    item_id, returned = records.execute(_insert_work_item(), {**item, "of_instance": ctx.instance.id,
+                                                              "of_task": task.name}).one()
     notifications.notify(notifications.recipients(item["department_id"], assignment.roles),
                          "returned" if returned else "work", item["title"], work_item_id=item_id,
                          task_id=item["task_id"], dispatch_id=item["dispatch_id"])
@@ -124,7 +124,10 @@ def _create_work_item(ctx: Context, task) -> None:
         reminder_hours = ctx.task.reminder_hours if ctx.task else 0
         if reminder_hours:
             timers.append({"kind": "reminder", "due_at": max(due - dt.timedelta(hours=reminder_hours), now)})
-        db.session.execute(insert(TimerRow.__table__), [{**t, "work_item_id": item_id, "cancelled": False} for t in timers])
+        records.execute(_INSERT_TIMERS, [{**t, "work_item_id": item_id, "cancelled": False} for t in timers])
+
+
+_INSERT_TIMERS = insert(TimerRow.__table__)
 
 
 @cache
@@ -147,15 +150,6 @@ def _sync_process_timers(instance: ProcessInstance, wanted: set[dt.datetime]) ->
             row.cancelled = True
     for due in wanted - {row.due_at for row in rows}:
         db.session.add(TimerRow(kind="bpmn", instance_id=instance.id, due_at=due))
-
-
-def _on_completed(ctx: Context) -> None:
-    if ctx.instance.business_kind == "dispatch":
-        dispatch = ctx.dispatch
-        dispatch.closed_at = clock.now()
-        _notify_parent(dispatch)
-    elif ctx.instance.business_kind == "task":
-        ctx.task.closed_at = clock.now()
 
 
 def _notify_parent(dispatch: Dispatch) -> None:
