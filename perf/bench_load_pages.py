@@ -1,4 +1,5 @@
-"""What each page of the load test (perf/locustfile.py) costs the server, one request at a time:
+"""What each page of the load tests (perf/locustfile.py, and the desk's 基础信息 queries of
+perf/locust_city.py) costs the server, one request at a time:
 wall and CPU milliseconds and SQL statements per request, by request type, against the load
 database (200,000 tasks, made by `python -m perf.run_load closed-loop`). CPU time is this process's own
 (Python, templates, drivers) and that of the PostgreSQL backends serving the database (库 CPU,
@@ -38,16 +39,21 @@ def _ids(pattern: str, response) -> list[str]:
 
 def pages(clients: dict, rng: random.Random) -> dict:
     """The load test's request types: name → a call returning a response (ids found on the way)."""
-    seen = {name: {"tasks": [], "clues": [], "work": []} for name in clients}
+    seen = {name: {"tasks": [], "clues": [], "work": [], "records": []} for name in clients}
 
     def one(name, kind, url):
         """A detail the officer found on a list, as the load test does; None when the lists showed none."""
         return clients[name].get(url.format(rng.choice(seen[name][kind]))) if seen[name][kind] else None
 
-    def listing(name, url, kind, pattern, **params):
+    def listing(name, url, kind, pattern, /, **params):   # a filter may be called `kind` too
         response = clients[name].get(url, query_string=params)
         seen[name][kind] = _ids(pattern, response) or seen[name][kind]
         return response
+
+    def records(name, entity, **params):
+        """A 基础信息 list of the city scenario (perf/locust_city.py), the links of its own records remembered
+        (a record it refers to may lie outside the officer's scope)."""
+        return listing(name, f"/entities/nmv/{entity}/", "records", f'href="(/entities/nmv/{entity}/[^"/?#]+)"', **params)
 
     def desk(name):
         return {
@@ -60,6 +66,11 @@ def pages(clients: dict, rng: random.Random) -> dict:
             "统计:任务": lambda: clients[name].get("/tasks/stats"),
             "统计:线索": lambda: clients[name].get("/clues/statistics",
                                                 query_string={"by": rng.choice(("type", "level", "department"))}),
+            "搜索:骑手": lambda: records(name, "rider", kind=rng.choice(("express", "takeaway")), page=rng.randint(1, 5)),
+            "搜索:站点": lambda: records(name, "station", star=rng.randint(1, 5)),
+            "搜索:车辆": lambda: records(name, "vehicle", plate_no=rng.choice(("沪", "沪A", "沪B", "沪C"))),
+            "搜索:违法": lambda: records(name, "violation", payment="unpaid", mode=rng.choice(("onsite", "offsite"))),
+            "详情:基础信息": lambda: one(name, "records", "{}"),
         }
 
     def pda(name):

@@ -87,7 +87,7 @@ def create_app(overrides: Optional[dict] = None) -> Flask:
 def _bind_request() -> None:
     """Fix who is acting and what they may see, once per request, before any view runs."""
     # Nothing of an earlier request may leak in (an app context can outlive one request).
-    for key in ("data_scope", "audit_actor", "request_id", "current_releases", "user_permissions"):
+    for key in ("data_scope", "scope_owners", "audit_actor", "request_id", "current_releases"):
         g.pop(key, None)
     audit.request_id()
     user = _authenticated_user()

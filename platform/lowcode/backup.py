@@ -40,6 +40,8 @@ BATCH = 1000
 # a restore replaces them with the backup's.
 PREFILLED_TABLES = {"ab_permission", "ab_view_menu", "ab_permission_view", "ab_role", "ab_permission_view_role",
                     "audit_chain_head"}
+# Not data: the security version only ever moves within one database (a restore's own writes move it).
+NOT_BACKED_UP = {"security_stamp"}
 
 
 class BackupRefused(RuntimeError):
@@ -49,7 +51,7 @@ class BackupRefused(RuntimeError):
 def _tables():
     import lowcode.models  # noqa: F401  (registers every table on the metadata)
 
-    return Model.metadata.sorted_tables
+    return [table for table in Model.metadata.sorted_tables if table.name not in NOT_BACKED_UP]
 
 
 def _encoder(column):

@@ -1,6 +1,7 @@
 """The notification centre: new work, 督办 and its reply, returns, overdue and near-due reminders,
 terminations. One row per recipient officer, written in the same transaction as the change that
-caused it; the unread badge is one count on (user_id, read_at)."""
+caused it; the unread badge is one count on (user_id, read_at), read with the signed-in officer at
+the start of each request and counted again when the request itself notifies or reads."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,12 +12,13 @@ from flask import g
 from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import bindparam, func, insert, select, update
 
-from lowcode import clock
+from lowcode import clock, request_state
 from lowcode.extensions import db
 from lowcode.models import Notification, Officer, WorkItem
 
 KINDS = {"work": "新待办", "returned": "退回重办", "supervise": "督办", "reply": "督办回复",
          "overdue": "已超期", "reminder": "即将到期", "terminated": "任务终止"}
+UNREAD = "unread_notifications"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ def notify(recipients: Recipients, kind: str, title: str, body: str = "", **refs
     params = {f"v_{name}": value for name, value in values.items()}
     params.update(department_id=recipients.department_id, roles=list(recipients.roles))
     db.session.connection().execute(_notify_statement(bool(recipients.roles), tuple(values)), params)
+    request_state.forget(UNREAD)   # the signed-in officer may be among the recipients
 
 
 @cache
@@ -61,17 +64,27 @@ def about_work_item(item: WorkItem, kind: str, body: str = "") -> None:
            work_item_id=item.id, task_id=item.task_id, dispatch_id=item.dispatch_id)
 
 
+def unread_column(user_id):
+    """How many notifications of `user_id` (a value or a column) are unread, as a scalar subquery."""
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)).scalar_subquery()
+
+
 def unread_count(user) -> int:
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)))
+    return db.session.scalar(select(unread_column(user.id)))
 
 
 def badge() -> int:
-    """For the navbar of every page: the signed-in user's unread count (0 when signed out)."""
+    """For the navbar of every page: the signed-in user's unread count (0 when signed out), as read
+    with the officer unless this request has since notified or marked read."""
     user = g.get("user")
     if user is None or not user.is_authenticated:
         return 0
-    return unread_count(user)
+    count = request_state.recall(UNREAD, user.id)
+    if count is request_state.MISSING:
+        count = unread_count(user)
+        request_state.remember(UNREAD, user.id, count)
+    return count
 
 
 def mine(user, unread_only: bool = False):
@@ -98,4 +111,5 @@ def mark_read(user, ids: Optional[list[int]] = None, **where) -> int:
     count = db.session.execute(statement.values(read_at=clock.now())
                                .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
+    request_state.forget(UNREAD)
     return count

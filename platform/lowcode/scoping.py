@@ -11,7 +11,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
-from flask import g, has_app_context
+from flask import g, has_app_context, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
@@ -74,6 +74,15 @@ def owners_in_scope() -> Optional[tuple[set[str], set[str]]]:
     prefix = current_prefix()
     if prefix is None:
         return None
+    if not has_request_context():   # a job or command may change departments between its reads
+        return _owners_under(prefix)
+    known = g.get("scope_owners")   # a detail page asks once for the record and once per related list
+    if known is None or known[0] != prefix:
+        known = g.scope_owners = (prefix, _owners_under(prefix))
+    return known[1]
+
+
+def _owners_under(prefix: str) -> Optional[tuple[set[str], set[str]]]:
     from sqlalchemy import select
 
     from lowcode.extensions import db

@@ -9,7 +9,7 @@ from bpmn import engine
 from sqlalchemy import or_, select
 
 from lowcode import audit, clock, form_service, notifications, personal, publishing
-from lowcode.extensions import db
+from lowcode.extensions import appbuilder, db
 from lowcode.flow import records, transitions
 from lowcode.flow.platform_services import ReceiverError, receiving_departments
 from lowcode.flow.runtime import restore
@@ -65,8 +65,8 @@ def create_clue(**fields) -> Clue:
     return clue
 
 
-def _role_names(user) -> set[str]:
-    return {role.name for role in user.roles}
+def _role_names(user) -> frozenset[str]:
+    return appbuilder.sm.grants_of(user).roles
 
 
 def may_act(user, item: WorkItem) -> bool:

@@ -36,6 +36,7 @@ def register() -> None:
     from lowcode.views.departments import DepartmentApi, DepartmentView
     from lowcode.views.forms import FormsView
     from lowcode.views.labels import LabelsApi, LabelsView
+    from lowcode.views.assets import page_assets
     from lowcode.views.menu import menu_html
     from lowcode.views.intake import ApiClientView, InboundWarningView, WarningsApi
     from lowcode.views.officers import OfficerApi
@@ -67,7 +68,7 @@ def register() -> None:
     add_link("Task", "TaskStats", "任务统计", "/tasks/stats", "TaskManagement", "任务管理", "fa-bar-chart")
     appbuilder.add_view_no_menu(EntitiesView)
     current_app.context_processor(lambda: {"unread_notifications": notifications.badge, "navbar_menu": menu_html,
-                                           "entity_menu": readable})
+                                           "entity_menu": readable, "page_assets": page_assets})
     for api in (DepartmentApi, OfficerApi, AuditEventApi, WorkflowApi, WarningsApi, ClueApi, LabelsApi, OutboxApi, TaskApi,
                 NotificationApi, ClueSearchApi, EntityApi, DashboardApi):
         appbuilder.add_api(api)
