@@ -113,7 +113,7 @@ def test_the_badge_follows_notifications_made_and_read_elsewhere(client, app):
     before = _badge(client.get("/tasks/").get_data(as_text=True))
     with app.app_context():
         officer = db.session.scalar(select(Officer).where(Officer.username == "zd_jingan"))
-        notifications.notify(select(Officer.id).where(Officer.id == officer.id), "reminder", "角标测试")
+        notifications.notify(notifications.recipients(officer.department_id), "reminder", "角标测试")
         db.session.commit()
     assert _badge(client.get("/tasks/").get_data(as_text=True)) == before + 1
     with app.app_context():
@@ -133,7 +133,7 @@ def test_the_badge_counts_again_after_the_request_itself_notifies_or_reads(app):
         g.user = app.appbuilder.sm.load_user(officer.id)   # as Flask-Login loads the signed-in officer
         notifications.mark_read(g.user)
         assert notifications.badge() == 0
-        notifications.notify(select(Officer.id).where(Officer.id == officer.id), "reminder", "角标测试二")
+        notifications.notify(notifications.recipients(officer.department_id), "reminder", "角标测试二")
         db.session.commit()
         assert notifications.badge() == 1
         notifications.mark_read(g.user)
