@@ -11,9 +11,10 @@ from lowcode.models.notification import Notification
 from lowcode.models.officer import Officer
 from lowcode.models.outbox import OutboxMessage
 from lowcode.models.personal_index import PersonalIndex
+from lowcode.models.statistics import ClueStatRollup, TaskStatRollup
 from lowcode.models.workflow import ProcessInstance, TimerRow, WorkItem
 
 __all__ = ["Attachment", "FormDraft", "FormSubmission", "ApiClient", "InboundWarning", "RequestNonce", "Notification",
            "AuditEvent", "AuditChainHead", "AuditCheckpoint", "Clue", "DashboardRefresh", "DashboardRollup", "Dispatch", "Supervision", "Task", "ProcessInstance",
            "TimerRow", "WorkItem", "DefinitionFile", "DefinitionRelease", "Department", "Officer", "OutboxMessage",
-           "PersonalIndex", "EntityBatch"]
+           "PersonalIndex", "EntityBatch", "ClueStatRollup", "TaskStatRollup"]
