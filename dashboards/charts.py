@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlalchemy.sql import ColumnElement, Select
 
 PERIODS = {"day": "按日", "week": "按周", "month": "按月"}
+FONT = {"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"}
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,13 @@ def time_bucket(column: ColumnElement, period: str, dialect: str) -> ColumnEleme
     raise ValueError(f"no time buckets for dialect {dialect!r}")
 
 
-def aggregate(session, rows: Select, dimension: Dimension, count_of: ColumnElement) -> list[tuple[Any, str, int]]:
-    """(key, name, count) per group, in key order: one GROUP BY query."""
+def aggregate(session, rows: Select, dimension: Dimension, count_of: ColumnElement,
+              summed: bool = False) -> list[tuple[Any, str, int]]:
+    """(key, name, count) per group, in key order: one GROUP BY query. `summed` when `count_of`
+    holds counts already (rows counted ahead): they are added up instead of counted."""
     key = dimension.expression.label("key")
-    statement = rows.with_only_columns(key, func.count(count_of).label("n"), maintain_column_froms=True) \
+    measure = func.sum(count_of) if summed else func.count(count_of)
+    statement = rows.with_only_columns(key, measure.label("n"), maintain_column_froms=True) \
         .group_by(key).order_by(key)
     return [(k, dimension.name_of(k), n) for k, n in session.execute(statement)]
 
@@ -66,23 +70,21 @@ def _height(spec: Spec, groups: int) -> int:
 
 
 def figure(spec: Spec, dimension: Dimension, groups: list[tuple[Any, str, int]]) -> dict:
-    """The plotly figure as a JSON-ready dict (data + layout) for Plotly.newPlot."""
-    import plotly.graph_objects as go
-
+    """The plotly figure as a JSON-ready dict (data + layout) for Plotly.newPlot. Plain JSON:
+    plotly.py's validating figure objects cost tens of milliseconds per chart."""
     names, counts = [name for _, name, _ in groups], [n for _, _, n in groups]
     if spec.chart == "pie":
-        trace = go.Pie(labels=names, values=counts, hole=0.35)
+        trace = {"type": "pie", "labels": names, "values": counts, "hole": 0.35}
     elif spec.chart == "line":
-        trace = go.Scatter(x=names, y=counts, mode="lines+markers", name=spec.value_label)
+        trace = {"type": "scatter", "x": names, "y": counts, "mode": "lines+markers", "name": spec.value_label}
     elif spec.bars_across:
-        trace = go.Bar(y=names, x=counts, orientation="h", name=spec.value_label, text=counts, textposition="auto")
+        trace = {"type": "bar", "y": names, "x": counts, "orientation": "h", "name": spec.value_label,
+                 "text": counts, "textposition": "auto"}
     else:
-        trace = go.Bar(x=names, y=counts, name=spec.value_label, text=counts, textposition="auto")
-    chart = go.Figure(trace)
+        trace = {"type": "bar", "x": names, "y": counts, "name": spec.value_label, "text": counts, "textposition": "auto"}
     axes = (spec.value_label, dimension.label) if spec.bars_across else (dimension.label, spec.value_label)
-    chart.update_layout(title=spec.title, xaxis_title=axes[0], yaxis_title=axes[1], height=_height(spec, len(groups)),
-                        margin={"l": 50, "r": 20, "t": 50, "b": 60},
-                        font={"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"})
+    layout = {"title": {"text": spec.title}, "xaxis": {"title": {"text": axes[0]}}, "yaxis": {"title": {"text": axes[1]}},
+              "height": _height(spec, len(groups)), "margin": {"l": 50, "r": 20, "t": 50, "b": 60}, "font": FONT}
     if spec.bars_across:
-        chart.update_yaxes(automargin=True, autorange="reversed")  # first group on top, as in the table
-    return chart.to_plotly_json()
+        layout["yaxis"].update(automargin=True, autorange="reversed")  # first group on top, as in the table
+    return {"data": [trace], "layout": layout}

@@ -16,10 +16,9 @@ from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.schema import Table
 
-from dashboards.charts import time_bucket
+from dashboards.charts import FONT, time_bucket
 
 _OPERATORS = {"eq": "__eq__", "ne": "__ne__", "lt": "__lt__", "le": "__le__", "gt": "__gt__", "ge": "__ge__"}
-FONT = {"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"}
 
 
 def window_start(panel: Mapping, today: dt.date) -> dt.date | None:
@@ -101,9 +100,12 @@ def figure(panel: Mapping, rows: list[tuple], names: Mapping[str, str], value_la
         for x, y, group, value in rows:
             by_group[group].append(((x + 0.5) * cell, (y + 0.5) * cell, value))
         peak = max((value for *_, value in rows), default=1) or 1
-        traces = [{"type": "scatter", "mode": "markers", "name": label(group), "hoverinfo": "text",
+        # The value rides along as customdata, named once by a hover template rather than a text per
+        # point: thousands of cells make the map's data, and each byte of it crosses the network.
+        traces = [{"type": "scatter", "mode": "markers", "name": label(group),
+                   "hovertemplate": f"{label(group)}：%{{customdata}}<extra></extra>",
                    "x": [round(p[0], 6) for p in points], "y": [round(p[1], 6) for p in points],
-                   "text": [f"{label(group)}：{p[2]:g}" for p in points],
+                   "customdata": [p[2] for p in points],
                    "marker": {"size": [round(6 + 18 * (p[2] / peak) ** 0.5, 1) for p in points], "opacity": 0.7}}
                   for group, points in sorted(by_group.items())]
         layout = {"xaxis": _axis("经度"), "yaxis": _axis("纬度", scaleanchor="x")}

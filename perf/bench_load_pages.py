@@ -125,10 +125,8 @@ def measure(call, count: int, statements: list, database: str) -> tuple[list, li
     return walls, cpus, counts, (database_cpu_ms(database) - database_before) / count
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=30, help="requests per type and officer")
-    args = parser.parse_args()
+def instrumented_app() -> tuple:
+    """(the application, a one-item list counting its SQL statements, its database's name)."""
     from lowcode.app import create_app
     from lowcode.extensions import db
 
@@ -136,7 +134,14 @@ def main() -> None:
     statements = [0]
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", lambda *_: statements.__setitem__(0, statements[0] + 1))
-        database = db.engine.url.database
+        return app, statements, db.engine.url.database
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=30, help="requests per type and officer")
+    args = parser.parse_args()
+    app, statements, database = instrumented_app()
     clients = {name: signed_in(app, name) for name in DESK + PDA}
     rng = random.Random(6)
     results: dict[str, tuple[list, list, list, list]] = {}
@@ -144,10 +149,20 @@ def main() -> None:
         for kind, call in calls.items():
             if call() is None:   # warm: templates compiled, ids of the lists known
                 continue
-            walls, cpus, counts, database_ms = measure(call, args.requests, statements, database)
-            mine = results.setdefault(kind, ([], [], [], []))
-            for collected, more in zip(mine, (walls, cpus, counts, [database_ms] * args.requests)):
-                collected.extend(more)
+            record(results, kind, measure(call, args.requests, statements, database))
+    report(results)
+
+
+def record(results: dict, kind: str, measured: tuple[list, list, list, float]) -> None:
+    """Add one measure() of `kind` to the results (its database CPU as a per-request figure)."""
+    walls, cpus, counts, database_ms = measured
+    mine = results.setdefault(kind, ([], [], [], []))
+    for collected, more in zip(mine, (walls, cpus, counts, [database_ms] * len(walls))):
+        collected.extend(more)
+
+
+def report(results: dict) -> None:
+    """The table by request type, then the last line of CPU ms per request type."""
     print(f"{'请求':<10}{'wall p50':>10}{'wall p95':>10}{'CPU 均值':>10}{'CPU p95':>10}{'库 CPU':>10}{'SQL 条数':>10}")
     for kind, (walls, cpus, counts, database_ms) in sorted(results.items()):
         print(f"{kind:<10}{statistics.median(walls):>10.1f}{p95(walls):>10.1f}{statistics.mean(cpus):>10.1f}"

@@ -111,6 +111,29 @@ def test_stale_and_changed_panels_are_counted_again_and_others_wait(app, records
         assert _panel(dashboard_screens.screen("nmv", "HOME"), "ENTERPRISES").counted
 
 
+def test_a_screen_is_assembled_once_per_refresh_and_district_set(app, records):
+    with app.app_context():
+        dashboard_rollups.refresh_due(force=True)
+        paths = dict(db.session.execute(select(Department.district_code, Department.path)
+                                        .where(Department.depth == 1)).all())
+        with scoping.scoped_as(paths[XUHUI]):
+            xuhui = dashboard_screens.screen("nmv", "HOME")
+            assert dashboard_screens.screen("nmv", "HOME") is xuhui   # read, not assembled again
+        with scoping.scoped_as(paths[PUDONG]):
+            pudong = dashboard_screens.screen("nmv", "HOME")
+        assert _panel(pudong, "ENTERPRISES").total == _count("enterprise", lambda t: t.c.district_code == PUDONG)
+        assert _panel(xuhui, "ENTERPRISES").total == _count("enterprise", lambda t: t.c.district_code == XUHUI)
+        table = _table("enterprise")
+        db.session.execute(delete(table).where(table.c.code == records["enterprise"][0]["code"]))
+        db.session.commit()
+        dashboard_rollups.mark_stale("nmv", "enterprise")
+        db.session.commit()
+        dashboard_rollups.refresh_due()
+        with scoping.scoped_as(paths[XUHUI]):
+            again = dashboard_screens.screen("nmv", "HOME")
+        assert _panel(again, "ENTERPRISES").total == _panel(xuhui, "ENTERPRISES").total - 1
+
+
 def test_the_pages_and_api_serve_the_screens_to_signed_in_officers(app, client, api, records):
     with app.app_context():
         dashboard_rollups.refresh_due(force=True)

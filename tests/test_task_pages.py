@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from lowcode import task_queries
+from lowcode import statistics_rollups, task_queries
 from lowcode.extensions import db
 from lowcode.flow import actions
 from lowcode.flow.timers import fire_due
@@ -244,12 +244,15 @@ def test_terminate_asks_for_a_reason_ends_the_task_and_tells_the_receivers(app, 
 
 def test_statistics_by_every_dimension_as_table_chart_and_api(app, ctx, api):
     dispatched_task("统计测试", [XUHUI])
+    statistics_rollups.refresh()   # what the dashboards' poller does every few minutes
     yanpan = signed_in(app, "yanpan")
     for dimension in ("issuer", "receiver", "stage", "type", "level", "date"):
         html = page(yanpan, f"/tasks/stats?by={dimension}")
         assert "class=\"lc-chart\"" in html and "data-figure=" in html and "<td>" in html and "cdn" not in html.lower()
+        assert "数据更新于" in html
     assert "徐汇" in page(yanpan, "/tasks/stats?by=receiver")
     assert "没有符合条件的任务" in page(yanpan, "/tasks/stats?title=没有这个")
+    assert "实时统计" in page(yanpan, "/tasks/stats?title=统计测试")
     script = yanpan.get("/static/vendor/plotly.min.js")
     assert script.status_code == 200 and "javascript" in script.content_type and len(script.data) > 1_000_000
     by_receiver = api("zd_xuhui").get("/api/v1/tasks/stats?by=receiver").get_json()["result"]

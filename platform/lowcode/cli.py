@@ -83,7 +83,7 @@ def seed_activity_command(count: int, seed_value: int) -> None:
 @main.command("refresh-dashboards")
 @click.option("--all", "everything", is_flag=True, help="不论是否到期，全部重新统计")
 def refresh_dashboards_command(everything: bool) -> None:
-    """重新统计到期的统计大屏面板（预汇总数据）。"""
+    """重新统计到期的统计大屏面板和任务、线索统计（预汇总数据）。"""
     from lowcode import dashboard_rollups
 
     done = dashboard_rollups.refresh_due(force=everything)

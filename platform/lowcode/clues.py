@@ -8,7 +8,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Mapping
 
-from sqlalchemy import case, select
+from sqlalchemy import Date, case, select
 from sqlalchemy.sql import Select
 
 import forms
@@ -125,25 +125,34 @@ def _level_rank():
     return case(ranks, value=Clue.level_code, else_=len(ranks) + 1) if ranks else Clue.level_code
 
 
-def filtered(filters: Filters) -> Select:
-    """The clues matching every filter given (scoped by the session like every query)."""
-    statement = select(Clue)
-    exact = {"warning_type": Clue.warning_type, "level": Clue.level_code, "source": Clue.source, "status": Clue.status}
+def filtered(filters: Filters, table=Clue, created=Clue.created_at) -> Select:
+    """The clues matching every filter given (scoped by the session like every query); or the rows
+    of `table` with the clue's columns (their daily counts, whose creation day is `created`)."""
+    statement = select(table)
+    exact = {"warning_type": table.warning_type, "level": table.level_code, "source": table.source,
+             "status": table.status}
     for name, column in exact.items():
         if getattr(filters, name):
             statement = statement.where(column == getattr(filters, name))
     if filters.category:
-        statement = statement.where(Clue.type_code.startswith(f"{filters.category}/", autoescape=True))
+        statement = statement.where(table.type_code.startswith(f"{filters.category}/", autoescape=True))
     if filters.title:
-        statement = statement.where(title_search.contains(Clue.title, filters.title))
+        statement = statement.where(title_search.contains(table.title, filters.title))
     if filters.created_from:
-        statement = statement.where(Clue.created_at >= dt.datetime.fromisoformat(filters.created_from))
+        statement = statement.where(created >= _day_start(created, dt.date.fromisoformat(filters.created_from)))
     if filters.created_to:
-        statement = statement.where(Clue.created_at < dt.datetime.fromisoformat(filters.created_to) + dt.timedelta(days=1))
+        statement = statement.where(created < _day_start(created, dt.date.fromisoformat(filters.created_to)
+                                                         + dt.timedelta(days=1)))
     if filters.department:
         path = db.session.scalar(select(Department.path).where(Department.code == filters.department))
-        statement = statement.where(Clue.dept_path.startswith(path or "/-/", autoescape=True))
+        statement = statement.where(table.dept_path.startswith(path or "/-/", autoescape=True))
     return statement
+
+
+def _day_start(column, day: dt.date):
+    """The dates are whole days (validated), so a day column compares as exactly as a time; each
+    with its own type (SQLite compares them as text)."""
+    return day if isinstance(column.type, Date) else dt.datetime.combine(day, dt.time())
 
 
 def run(query: Query) -> tuple[list[Clue], int, bool]:

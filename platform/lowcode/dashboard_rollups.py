@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, select, update
 
 from dashboards import panels as panel_queries
-from lowcode import clock, publishing
+from lowcode import clock, publishing, statistics_rollups
 from lowcode.entities import catalogue
 from lowcode.definitions.content import canonical_json
 from lowcode.extensions import db
@@ -61,14 +61,15 @@ def _due(panel: Panel, state: DashboardRefresh | None, now: dt.datetime) -> bool
 
 
 def refresh_due(force: bool = False) -> dict[str, int]:
-    """Count every panel that is due (all of them with `force`), one transaction each; returns
-    the rows written per panel counted."""
+    """Count every panel that is due (all of them with `force`), one transaction each, and the
+    task and clue statistics when due; returns the rows written per panel counted."""
     now = clock.now()
     states = {state.panel: state for state in db.session.scalars(select(DashboardRefresh))}
     done = {}
     for panel in panels_in_force():
         if force or _due(panel, states.get(panel.key), now):
             done[panel.key] = refresh(panel)
+    done.update(statistics_rollups.refresh_due(force))
     return done
 
 

@@ -3,7 +3,8 @@ districts in one query, with group names from the entity definitions and plotly 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -57,25 +58,48 @@ def dashboards_in_force() -> list[tuple[str, str, str]]:
 
 def screen(pack: str, code: str, only: Optional[str] = None) -> Screen:
     """The dashboard `pack/code` summed over the districts in the caller's scope; with `only`,
-    just that panel of it."""
+    just that panel of it. Assembled once per refresh of its panels and set of districts."""
     panels = [p for p in dashboard_rollups.panels_in_force()
               if p.pack == pack and p.dashboard["code"] == code and only in (None, p.spec["code"])]
     if not panels:
         raise NoSuchDashboard(f"{pack}/{code}")
     states = {s.panel: s for s in db.session.scalars(
         select(DashboardRefresh).where(DashboardRefresh.panel.in_([p.key for p in panels])))}
-    counted = [p for p in panels if p.key in states and states[p.key].spec == p.sha]
     owners = scoping.owners_in_scope()
-    rows = _rows(counted, None if owners is None else owners[1])
+    districts = None if owners is None else frozenset(owners[1])
+    # The stamp of what the screen is made of: any refresh or edited panel makes another key.
+    key = (pack, code, only, districts,
+           tuple((p.sha, states[p.key].spec, states[p.key].refreshed_at) for p in panels if p.key in states))
+    with _ASSEMBLED_LOCK:
+        found = _ASSEMBLED.get(key)
+    if found is None:
+        found = _assemble(panels, states, districts)
+        with _ASSEMBLED_LOCK:
+            _ASSEMBLED[key] = found
+            while len(_ASSEMBLED) > ASSEMBLED_KEPT:
+                _ASSEMBLED.popitem(last=False)
+    return found
+
+
+# Screens as assembled, by their stamp: a few per dashboard and district set. Per process, and
+# never stale: a refresh changes the stamp, and the oldest screens give way.
+ASSEMBLED_KEPT = 256
+_ASSEMBLED: OrderedDict[tuple, Screen] = OrderedDict()
+_ASSEMBLED_LOCK = threading.Lock()
+
+
+def _assemble(panels: list, states: dict, districts: Optional[frozenset[str]]) -> Screen:
+    counted = [p for p in panels if p.key in states and states[p.key].spec == p.sha]
+    rows = _rows(counted, districts)
     definition = panels[0].dashboard
     large = definition["screen"] == "large"
     views = [_view(p, rows.get(p.key, []), p in counted, large) for p in panels]
     times = [states[p.key].refreshed_at for p in counted]
-    return Screen(pack, code, definition["name"], definition.get("description", ""), large,
+    return Screen(panels[0].pack, definition["code"], definition["name"], definition.get("description", ""), large,
                   definition["refresh_minutes"], views, min(times) if times else None)
 
 
-def _rows(panels: list, districts: Optional[set[str]]) -> dict[str, list[tuple]]:
+def _rows(panels: list, districts: Optional[frozenset[str]]) -> dict[str, list[tuple]]:
     if not panels:
         return {}
     r = DashboardRollup

@@ -81,7 +81,7 @@ def _register_tasks(celery: Celery) -> None:
 
     @celery.task(name="lowcode.refresh_dashboards")
     def refresh_dashboards() -> dict:
-        """Dashboard panels whose figures are due; one transaction per panel."""
+        """Dashboard panels whose figures are due, and the task and clue statistics; one transaction each."""
         from lowcode.dashboard_rollups import refresh_due
 
         return refresh_due()

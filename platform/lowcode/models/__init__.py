@@ -12,9 +12,10 @@ from lowcode.models.officer import Officer
 from lowcode.models.outbox import OutboxMessage
 from lowcode.models.personal_index import PersonalIndex
 from lowcode.models.security_stamp import SecurityStamp
+from lowcode.models.statistics import ClueStatRollup, TaskStatRollup
 from lowcode.models.workflow import ProcessInstance, TimerRow, WorkItem
 
 __all__ = ["Attachment", "FormDraft", "FormSubmission", "ApiClient", "InboundWarning", "RequestNonce", "Notification",
            "AuditEvent", "AuditChainHead", "AuditCheckpoint", "Clue", "DashboardRefresh", "DashboardRollup", "Dispatch", "Supervision", "Task", "ProcessInstance",
            "TimerRow", "WorkItem", "DefinitionFile", "DefinitionRelease", "Department", "Officer", "OutboxMessage",
-           "PersonalIndex", "EntityBatch", "SecurityStamp"]
+           "PersonalIndex", "EntityBatch", "SecurityStamp", "ClueStatRollup", "TaskStatRollup"]

@@ -7,7 +7,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.api import BaseApi, protect, safe
 from flask_appbuilder.security.decorators import has_access
 
-from lowcode import clue_stats, clues, scoping
+from lowcode import clue_stats, clues, scoping, statistics_rollups
 from lowcode.distinct import distinct_values
 from lowcode.models import Clue
 from lowcode.views.workflow import WORK_ITEM_FIELDS, _plain
@@ -76,7 +76,8 @@ class CluesView(BaseView):
         return self.render_template(
             "clues/statistics.html", result=result, errors=errors, query=query, by=by, period=period, chart=chart,
             dimensions=clue_stats.DIMENSIONS, charts=clue_stats.CHARTS, periods=clue_stats.dashboards.PERIODS,
-            options=_options(clues.catalogue()), labels=clues.ARGUMENT_LABELS)
+            options=_options(clues.catalogue()), labels=clues.ARGUMENT_LABELS,
+            refresh_minutes=statistics_rollups.REFRESH_MINUTES)
 
 
 def _options(names: clues.Catalogue) -> list[tuple]:
@@ -163,7 +164,7 @@ class ClueApi(BaseApi):
           - {in: query, name: period, schema: {type: string, enum: [day, week, month]}}
           - {in: query, name: chart, schema: {type: string, enum: [bar, line, pie]}}
           responses:
-            200: {description: 分组计数与 plotly 图}
+            200: {description: 分组计数与 plotly 图；refreshed_at 为预汇总数据的统计时间（实时统计时为空）}
             400: {description: 参数错误}
         """
         query, errors = _query()
@@ -174,4 +175,5 @@ class ClueApi(BaseApi):
         except clue_stats.StatisticsInvalid as invalid:
             return self.response_400(message=str(invalid))
         return self.response(200, dimension=result.dimension.name, total=result.total, figure=result.figure,
+                             refreshed_at=result.refreshed_at and result.refreshed_at.isoformat(),
                              groups=[{"key": k, "name": name, "count": n} for k, name, n in result.groups])

@@ -9,7 +9,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.api import BaseApi, protect, safe
 from flask_appbuilder.security.decorators import has_access
 
-from lowcode import form_service, publishing, task_queries, task_statistics
+from lowcode import form_service, publishing, statistics_rollups, task_queries, task_statistics
 from lowcode.flow import actions
 from lowcode.models import Dispatch, Supervision
 from lowcode.scoping import visible
@@ -120,10 +120,12 @@ class TaskView(BaseView):
     def stats(self):
         dimension = request.args.get("by") if request.args.get("by") in task_statistics.DIMENSIONS else "stage"
         filters = task_queries.filters_from(request.args)
-        rows = task_statistics.statistics(dimension, filters)
-        return self.render_template("tasks/stats.html", rows=rows, dimension=dimension,
-                                    dimensions=task_statistics.DIMENSIONS, labels=task_queries.labels(),
-                                    figure=task_statistics.figure(rows, dimension) if rows else None)
+        result = task_statistics.statistics(dimension, filters)
+        return self.render_template("tasks/stats.html", rows=result.rows, refreshed_at=result.refreshed_at,
+                                    refresh_minutes=statistics_rollups.REFRESH_MINUTES,
+                                    dimension=dimension, dimensions=task_statistics.DIMENSIONS,
+                                    labels=task_queries.labels(),
+                                    figure=task_statistics.figure(result.rows, dimension) if result.rows else None)
 
 
 def _at(value):
@@ -224,11 +226,12 @@ class TaskApi(BaseApi):
           parameters:
           - {in: query, name: by, schema: {type: string, enum: [issuer, receiver, stage, type, level, date]}}
           responses:
-            200: {description: 统计结果}
+            200: {description: 统计结果；refreshed_at 为预汇总数据的统计时间（实时统计时为空）}
             400: {description: 维度无效}
         """
         dimension = request.args.get("by", "stage")
         if dimension not in task_statistics.DIMENSIONS:
             return self.response_400(message={"errors": {"by": "统计维度无效，可选：" + "、".join(task_statistics.DIMENSIONS)}})
-        return self.response(200, dimension=dimension, label=task_statistics.DIMENSIONS[dimension],
-                             result=task_statistics.statistics(dimension, task_queries.filters_from(request.args)))
+        result = task_statistics.statistics(dimension, task_queries.filters_from(request.args))
+        return self.response(200, dimension=dimension, label=task_statistics.DIMENSIONS[dimension], result=result.rows,
+                             refreshed_at=_at(result.refreshed_at))
