@@ -166,7 +166,7 @@ def test_refused_batches_and_keys(client, api_key):
 def test_the_api_lists_filters_sorts_and_masks(api, loaded):
     caller = api("yanpan")
     page = caller.get(f"/api/v1/entities/nmv/rider?station=T-ST-{XUHUI}&page_size=20&sort=code&desc=0").get_json()
-    assert page["count"] == 25 and page["pages"] == 2 and len(page["result"]) == 20
+    assert page["count"] == 25 and page["pages"] == 2 and len(page["result"]) == 20 and page["more"] is False
     assert [r["code"] for r in page["result"][:2]] == ["T-R-000", "T-R-001"]
     first = page["result"][0]
     assert first["name"] == "王**" and first["id_number"] == "310***********123X" and first["mobile"] == "139****1111"
@@ -220,6 +220,17 @@ def test_the_pages(client, loaded):
     assert client.get(f"/entities/nmv/station/T-ST-{PUDONG}").status_code == 404
     menu = client.get("/clues/").get_data(as_text=True)
     assert "lc-entity-menu" in menu and "/entities/nmv/accident/" in menu
+
+
+def test_counts_stop_at_the_cap(api, client, loaded, monkeypatch):
+    """Counting every violation of a district costs more than the page: past the cap, lists say N+."""
+    from lowcode import task_queries
+
+    monkeypatch.setattr(task_queries, "COUNT_CAP", 10)
+    page = api("zd_xuhui").get(f"/api/v1/entities/nmv/rider?station=T-ST-{XUHUI}&sort=code&desc=0").get_json()
+    assert (page["count"], page["more"], len(page["result"])) == (10, True, 20)
+    web_login(client, "zd_xuhui")
+    assert "共 10+ 条" in client.get(f"/entities/nmv/rider/?station=T-ST-{XUHUI}").get_data(as_text=True)
 
 
 def test_refs_link_only_to_records_in_the_viewers_scope(app, loaded):

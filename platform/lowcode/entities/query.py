@@ -11,7 +11,7 @@ from lowcode import personal, scoping
 from lowcode.entities import access, catalogue
 from lowcode.entities.spec import Entity, Field
 from lowcode.extensions import db
-from lowcode.task_queries import Page
+from lowcode.task_queries import Page, capped_count
 
 PAGE_SIZES = (20, 50, 100)
 RELATED_LIMIT = 10
@@ -103,11 +103,12 @@ def page(entity: Entity, args: Mapping[str, str]) -> Page:
     desc = args.get("desc", "1") != "0"
     size = int(args["page_size"]) if str(args.get("page_size")) in {str(s) for s in PAGE_SIZES} else PAGE_SIZES[0]
     number = int(args["page"]) if str(args.get("page", "")).isdigit() and int(args["page"]) > 0 else 1
-    total = db.session.scalar(select(func.count()).select_from(table).where(*where))
+    matching = select(table).where(*where)
+    total, more = capped_count(matching)   # two million violations: a district's count alone cost 200 ms
     column = table.c[sort]
     order = [column.desc() if desc else column.asc()] + ([table.c.id.desc()] if sort != "id" else [])
-    rows = db.session.execute(select(table).where(*where).order_by(*order).limit(size).offset((number - 1) * size))
-    return Page([row._mapping for row in rows], total, number, max(1, -(-total // size)), sort, desc)
+    rows = db.session.execute(matching.order_by(*order).limit(size).offset((number - 1) * size))
+    return Page([row._mapping for row in rows], total, number, max(1, -(-total // size)), sort, desc, more)
 
 
 def one(entity: Entity, key: str) -> Optional[Mapping]:

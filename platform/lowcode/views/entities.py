@@ -120,7 +120,7 @@ class EntityApi(CallerApi):
           - {in: query, name: page, schema: {type: integer, minimum: 1}}
           - {in: query, name: page_size, schema: {type: integer, enum: [20, 50, 100]}}
           responses:
-            200: {description: 一页记录与总数}
+            200: {description: 一页记录与总数（count 最多数到 500，more 为 true 表示还有更多）}
             400: {description: 过滤参数错误（按字段）}
             403: {description: 没有该实体的查看权限}
             404: {description: 没有这个实体}
@@ -132,7 +132,7 @@ class EntityApi(CallerApi):
             page = query.page(entity, request.args)
         except query.QueryInvalid as invalid:
             return self.response_400(message=invalid.errors)
-        return self.response(200, count=page.total, page=page.page, pages=page.pages, sort=page.sort,
+        return self.response(200, count=page.total, more=page.more, page=page.page, pages=page.pages, sort=page.sort,
                              result=[present.record(entity, row) for row in page.rows])
 
     @expose("/<pack>/<name>/<key>", methods=["GET"])
