@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PASSWORD = "Demo@2026"
+# Access tokens live 15 minutes (flask-jwt-extended's default): fetched anew after 10.
+TOKEN_REUSE_SECONDS = 600
 
 
 def services_mode() -> bool:
@@ -125,18 +128,19 @@ def web_login(client, username: str, password: str = DEMO_PASSWORD):
 
 @pytest.fixture(scope="session")
 def api_tokens(app):
-    """JWT access tokens by username, fetched once (password hashing is deliberately slow)."""
-    cache: dict[str, str] = {}
+    """JWT access tokens by username, fetched once (password hashing is deliberately slow) and
+    again before they expire (15 minutes: a slow machine's suite takes longer)."""
+    cache: dict[str, tuple[str, float]] = {}
 
     def token(username: str) -> str:
-        if username not in cache:
+        if username not in cache or time.monotonic() - cache[username][1] > TOKEN_REUSE_SECONDS:
             response = app.test_client().post(
                 "/api/v1/security/login",
                 json={"username": username, "password": DEMO_PASSWORD, "provider": "db"},
             )
             assert response.status_code == 200, response.get_data(as_text=True)
-            cache[username] = response.get_json()["access_token"]
-        return cache[username]
+            cache[username] = response.get_json()["access_token"], time.monotonic()
+        return cache[username][0]
 
     return token
 
