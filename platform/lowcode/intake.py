@@ -16,7 +16,6 @@ from typing import Any, Iterable
 
 from sqlalchemy import select
 
-import forms
 from lowcode import audit, bulk, clock, form_service, personal, publishing
 from lowcode.extensions import db
 from lowcode.flow import actions
@@ -180,12 +179,11 @@ ITEM_COLUMNS = (InboundWarning.id, InboundWarning.batch_id, InboundWarning.posit
 
 @dataclass
 class NewClue:
-    """A clue made in this chunk, not inserted yet: its columns, and its payload in clear with its
-    form (the blind indexes are made from the clear values, not by decrypting the stored ones)."""
+    """A clue made in this chunk, not inserted yet: its columns, and the blind indexes of its
+    payload's searchable values (made from the clear values, not by decrypting the stored ones)."""
 
     values: dict
-    form: forms.Form
-    payload: dict
+    indexes: list[personal.IndexEntry]
     id: int | None = None
 
 
@@ -205,8 +203,7 @@ class Chunk:
         for clue, clue_id in zip(self.new, ids):
             clue.id = clue.values["id"] = clue_id
         audit.record_inserted(Clue, [clue.values for clue in self.new], [clue.values["title"] for clue in self.new])
-        indexes = [row for clue in self.new
-                   for row in personal.document_index_rows("Clue", clue.id, clue.form, clue.payload)]
+        indexes = [row for clue in self.new for row in personal.index_rows("Clue", clue.id, clue.indexes)]
         bulk.copy_rows(db.session.connection(), PersonalIndex.__table__, indexes)
 
 
@@ -256,13 +253,12 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> NewClue | int:
     subject, label = {**subject, "id": merge_key[1]}, subject.get("name") or subject["id"]
     if person:
         subject, subject_key, label = personal.protect_subject(subject)
-    form = form_service.form_for(pack, warning["payload_form"])
+    payload, indexes = personal.protect_and_index(form_service.form_for(pack, warning["payload_form"]), item["payload"])
     values = actions.clue_values(pack, warning_type=item["type"], title=f"{warning['name']}：{label}",
-                                 department=department, source=warning["source"], subject=subject,
-                                 payload=personal.protect_form(form, item["payload"]))
+                                 department=department, source=warning["source"], subject=subject, payload=payload)
     if person:
         values["subject_key"] = subject_key
-    clue = NewClue(values, form, item["payload"])
+    clue = NewClue(values, indexes)
     chunk.new.append(clue)
     if merging:
         chunk.by_subject[merge_key] = clue
