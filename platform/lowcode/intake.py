@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import select
 
-from lowcode import audit, bulk, clock, form_service, personal, publishing
+from lowcode import audit, bulk, clock, form_service, jobs, personal, publishing
 from lowcode.extensions import db
 from lowcode.flow import actions
 from lowcode.models import ApiClient, Clue, Department, InboundWarning, PersonalIndex
@@ -138,12 +138,12 @@ def _owners() -> dict[str, Department]:
 
 def process(ids: Iterable[int], start_processes: bool = True, items: dict[int, Any] | None = None) -> list[dict]:
     """Validate, deduplicate and turn stored items into clues; returns one answer per item. The
-    new clues' processes start in a Celery job unless the caller starts them itself. `items`: the
+    new clues' processes start in Celery jobs, one per chunk, unless the caller starts them itself. `items`: the
     stored items by id as the caller just parsed them (else each is read back and decrypted).
     Each chunk is a few statements: clues, their audit events and personal indexes inserted in
     bulk, the items' outcomes in one bulk update, then a commit."""
     packs = publishing.warning_packs()
-    answers, new_clues = [], []
+    answers = []
     ids = list(ids)
     columns = ITEM_COLUMNS if items is not None else (*ITEM_COLUMNS, InboundWarning.raw)
     for start in range(0, len(ids), CHUNK):
@@ -164,12 +164,9 @@ def process(ids: Iterable[int], start_processes: bool = True, items: dict[int, A
                             "clue_id": answer.get("clue_id"), "processed_at": now})
             answers.append(answer)
         bulk.update_rows(db.session.connection(), InboundWarning.__table__, updates)
-        new_clues += [clue.id for clue in chunk.new]
         db.session.commit()
-    if new_clues and start_processes:
-        from lowcode.jobs import start_clue_processes
-
-        start_clue_processes(new_clues)
+        if chunk.new and start_processes:  # queued as soon as committed: the worker starts while we go on
+            jobs.start_clue_processes([clue.id for clue in chunk.new])
     return answers
 
 
