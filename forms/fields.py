@@ -115,6 +115,11 @@ class Field:
             self.item is not None and self.item.holds_personal)
 
     @cached_property
+    def personal_children(self) -> tuple[Field, ...]:
+        """The children holding personal values: a walk for them visits only these."""
+        return tuple(child for child in self.children if child.holds_personal)
+
+    @cached_property
     def unconditional(self) -> frozenset[str]:
         return frozenset(child.name for child in self.children if not child.conditional)
 

@@ -105,8 +105,11 @@ def _map_personal(field: Field, value: Any, path: str, change) -> Any:
     if not field.holds_personal:
         return value
     if field.kind == "object" and isinstance(value, dict):
-        return {name: _map_personal(field.child[name], item, decoding.join(path, name), change)
-                if name in field.child else item for name, item in value.items()}
+        mapped = dict(value)  # same keys in the same order; only personal children are walked into
+        for child in field.personal_children:
+            if child.name in value:
+                mapped[child.name] = _map_personal(child, value[child.name], decoding.join(path, child.name), change)
+        return mapped
     if field.kind == "group" and isinstance(value, list):
         return [_map_personal(field.item, row, decoding.join(path, str(i)), change) for i, row in enumerate(value)]
     if field.personal and isinstance(value, str) and value:

@@ -1,8 +1,10 @@
 """Receiving: a batch of 10,000 warnings through to clues (stored verbatim, validated, deduplicated,
 clue rows created) over HTTP through the Flask app. The clue processes are queued for the Celery
-worker (on REDIS_URL, default the local Redis), which is not part of this measure.
-Last line: `batch10k_s=N clues_per_s=N`.
-Run: .venv/bin/python perf/bench_closed_loop.py [--items N]  (DATABASE_URL for PostgreSQL)
+worker (on REDIS_URL, default the local Redis), which is not part of this measure; with --starts N
+the first N clues' processes are then started in this process as the worker would, and the CPU
+time per start is printed (`start_ms_per_clue`). CPU seconds hold still on a shared machine.
+Last line: `batch10k_s=N cpu_s=N clues_per_s=N`.
+Run: .venv/bin/python perf/bench_closed_loop.py [--items N] [--starts N]  (DATABASE_URL for PostgreSQL)
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--starts", type=int, default=0)
     args = parser.parse_args()
     from lowcode import clock, intake
     from perf import choose
@@ -48,14 +51,22 @@ def main() -> None:
               "district_code": districts[i % 16], "subject": {"id": f"ST-{i:06d}", "name": f"站点{i}"},
               "payload": payload} for i in range(args.items)]
     body = json.dumps({"items": items}, ensure_ascii=False).encode()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     response = app.test_client().post("/api/v1/warnings/", data=body,
                                       headers={"X-API-Key": key, "Content-Type": "application/json"})
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     result = response.get_json()
     assert response.status_code == 200 and result["accepted"] == args.items, str(result)[:500]
     print(f"database: {url.split(':')[0]}, items: {args.items}, accepted: {result['accepted']}")
-    print(f"batch10k_s={elapsed:.2f} clues_per_s={args.items / elapsed:.0f}")
+    if args.starts:
+        with app.app_context():
+            from lowcode.flow import actions
+
+            clue_ids = [answer["clue_id"] for answer in result["items"][:args.starts]]
+            cpu_starts = time.process_time()
+            assert actions.start_waiting_clues(clue_ids) == len(clue_ids)
+            print(f"start_ms_per_clue={(time.process_time() - cpu_starts) / len(clue_ids) * 1000:.2f}")
+    print(f"batch10k_s={elapsed:.2f} cpu_s={cpu:.2f} clues_per_s={args.items / elapsed:.0f}")
 
 
 if __name__ == "__main__":

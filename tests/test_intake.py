@@ -1,7 +1,9 @@
 """Receiving warnings: verbatim storage, validation with field errors, idempotence, merging, replay."""
 import json
+from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select
 
 from lowcode import form_service, intake, publishing
@@ -183,3 +185,79 @@ def test_a_large_batch_goes_in_by_bulk_statements_and_keeps_every_answer(client,
             ProcessInstance.business_kind == "clue", ProcessInstance.business_id.in_(clue_ids))) == len(clue_ids)
 
     assert eventually(started)
+
+
+QUIET_DISTRICT = "310151"  # 崇明: work items there stay out of the inboxes other tests page through
+
+
+@contextmanager
+def start_messages():
+    """The clue ids of each start message sent meanwhile: published to Redis for the worker in
+    services mode, run at once in-process when eager."""
+    from celery import signals
+
+    sent = []
+
+    def published(sender=None, body=None, **_):
+        if sender == "lowcode.start_clue_processes":
+            sent.append(body[0][0])  # (args, kwargs, embed)
+
+    def ran(sender=None, args=None, **_):
+        if sender.name == "lowcode.start_clue_processes" and sender.request.is_eager:
+            sent.append(args[0])
+
+    signals.after_task_publish.connect(published)
+    signals.task_prerun.connect(ran)
+    try:
+        yield sent
+    finally:
+        signals.after_task_publish.disconnect(published)
+        signals.task_prerun.disconnect(ran)
+
+
+def test_a_batch_queues_one_start_message_per_chunk_as_it_commits(client, app, api_key, db_session, monkeypatch,
+                                                                   celery_worker):
+    monkeypatch.setattr(intake, "CHUNK", 4)
+    items = [warning(app, f"CHUNKED-{n}", subject_id=f"ST-C{n}", district_code=QUIET_DISTRICT) for n in range(10)]
+    items[5]["district_code"] = "999"  # rejected: no clue, nothing to start
+    with start_messages() as sent:
+        answers = post(client, api_key, {"items": items}).get_json()["items"]
+    clue_ids = [a.get("clue_id") for a in answers]
+    assert sent == [clue_ids[0:4], [clue_ids[4], *clue_ids[6:8]], clue_ids[8:10]]
+
+    def started():
+        db_session.rollback()
+        return db_session.scalar(select(func.count(ProcessInstance.id)).where(
+            ProcessInstance.business_kind == "clue", ProcessInstance.business_id.in_(clue_ids[:5] + clue_ids[6:]))) == 9
+
+    assert eventually(started)
+
+
+def test_the_worker_starts_waiting_clues_a_batch_per_transaction_and_only_once(app, api_key, monkeypatch):
+    from lowcode.extensions import db
+    from lowcode.flow import actions
+
+    monkeypatch.setattr(actions, "START_BATCH", 2)
+    with app.app_context():
+        client = db.session.scalar(select(ApiClient).where(ApiClient.code == "xuhui-yanpan"))
+        items = [warning(app, f"WAITING-{n}", subject_id=f"ST-W{n}", district_code=QUIET_DISTRICT) for n in range(5)]
+        ids = intake.store(client, items)
+        clue_ids = [a["clue_id"] for a in intake.process(ids, start_processes=False)]
+        commits, session = [], db.session()
+        count = commits.append
+        sqlalchemy_event.listen(session, "after_commit", count)
+        try:
+            assert actions.start_waiting_clues([*clue_ids, clue_ids[0], 10**9]) == 5
+        finally:
+            sqlalchemy_event.remove(session, "after_commit", count)
+        assert len(commits) == 3  # batches of 2, 2 and 1
+        assert actions.start_waiting_clues(clue_ids) == 0  # a message delivered twice starts nothing twice
+        db.session.expire_all()
+        instances = db.session.scalars(select(ProcessInstance).where(
+            ProcessInstance.business_kind == "clue", ProcessInstance.business_id.in_(clue_ids))).all()
+        assert sorted(i.business_id for i in instances) == clue_ids
+        items = db.session.scalars(select(WorkItem).where(WorkItem.clue_id.in_(clue_ids))
+                                   .execution_options(unscoped=True)).all()
+        assert sorted((i.clue_id, i.task_name, i.state) for i in items) == \
+            [(clue_id, "Task_ClueReview", "open") for clue_id in clue_ids]
+        assert all(db.session.get(Clue, clue_id).status != "待启动" for clue_id in clue_ids)

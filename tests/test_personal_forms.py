@@ -108,6 +108,23 @@ def test_a_token_moved_to_another_field_does_not_decrypt(app):
         assert personal.protect_form(form, protected) == protected  # encrypting twice changes nothing
 
 
+def test_one_walk_encrypts_a_document_and_indexes_its_clear_values(app):
+    with app.app_context():
+        form = form_service.form_for(publishing.current_tree().packs["nmv"], PAYLOAD)
+        data = {"rider": {"name": "王五", "id_card": ID_CARD, "mobile": "138 1234 5678", "plate_number": "沪A12345"},
+                "note": "非个人信息"}
+        protected, entries = personal.protect_and_index(form, data)
+        assert protected["note"] == "非个人信息" and protected["rider"]["plate_number"] == "沪A12345"
+        assert all(personal.is_token(protected["rider"][name]) for name in ("name", "id_card", "mobile"))
+        assert personal.reveal_form(form, protected) == data
+        rows = personal.index_rows("Clue", 7, entries)
+        assert rows == personal.document_index_rows("Clue", 7, form, data) == \
+            personal.document_index_rows("Clue", 7, form, protected)
+        assert {(r["field"], r["kind"]) for r in rows} == {("rider.id_card", "id_number"), ("rider.mobile", "mobile")}
+        again, same_entries = personal.protect_and_index(form, protected)  # tokens stay, indexed by their clear value
+        assert again == protected and same_entries == entries
+
+
 def test_a_submission_page_masks_and_reveals_only_with_permission(app, client, db_session):
     from lowcode.models import AuditEvent, FormSubmission, Officer
     from tests.conftest import csrf_token, web_login

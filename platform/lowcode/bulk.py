@@ -3,8 +3,8 @@ database allows.
 
 On PostgreSQL rows go in by COPY: an executemany costs the server one executed INSERT per row,
 and a multi-row INSERT ... RETURNING of thousands of parameters costs psycopg and the server more
-still. Elsewhere (SQLite) they go in as one executemany, or one multi-row INSERT ... RETURNING
-when the ids are wanted. Rows must carry every column that has no server-side default: COPY does
+still. On SQLite they go in as one executemany, whose ids are the consecutive run ending at the
+last one inserted (see insert_rows). Rows must carry every column that has no server-side default: COPY does
 not apply SQLAlchemy's Python-side defaults.
 """
 from __future__ import annotations
@@ -22,7 +22,12 @@ def insert_rows(connection, table: Table, rows: list[dict]) -> list[int]:
     if not rows:
         return []
     if connection.dialect.name != "postgresql":
-        return list(connection.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+        # SQLite gives a new row the largest rowid plus one, and the transaction holds the write
+        # lock from its first insert on: the rows got consecutive ids. (An INSERT ... RETURNING in
+        # parameter order would be executed once per row.)
+        connection.execute(insert(table), rows)
+        last = connection.scalar(text("SELECT last_insert_rowid()"))
+        return list(range(last - len(rows) + 1, last + 1))
     ids = list(connection.scalars(select(func.nextval(func.pg_get_serial_sequence(table.name, "id")))
                                   .select_from(func.generate_series(1, len(rows)).alias("n"))))
     copy_rows(connection, table, [{**row, "id": row_id} for row, row_id in zip(rows, ids)])

@@ -93,10 +93,8 @@ def _receive(rng: random.Random, start: dt.datetime) -> int | None:
             "payload": payload}
     with clock.shifted(start):
         answer = intake.process(intake.store(_feed(), [item]), start_processes=False)[0]
-        clue = records.get(Clue, answer.get("clue_id"))
-        if clue is not None and clue.status == "待启动":
-            actions.start_clue_process(clue)
-            db.session.commit()
+        if answer.get("clue_id") is not None:
+            actions.start_waiting_clues([answer["clue_id"]])
     return answer.get("clue_id")
 
 

@@ -16,8 +16,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import select
 
-import forms
-from lowcode import audit, bulk, clock, form_service, personal, publishing
+from lowcode import audit, bulk, clock, form_service, jobs, personal, publishing
 from lowcode.extensions import db
 from lowcode.flow import actions
 from lowcode.models import ApiClient, Clue, Department, InboundWarning, PersonalIndex
@@ -139,12 +138,12 @@ def _owners() -> dict[str, Department]:
 
 def process(ids: Iterable[int], start_processes: bool = True, items: dict[int, Any] | None = None) -> list[dict]:
     """Validate, deduplicate and turn stored items into clues; returns one answer per item. The
-    new clues' processes start in a Celery job unless the caller starts them itself. `items`: the
+    new clues' processes start in Celery jobs, one per chunk, unless the caller starts them itself. `items`: the
     stored items by id as the caller just parsed them (else each is read back and decrypted).
     Each chunk is a few statements: clues, their audit events and personal indexes inserted in
     bulk, the items' outcomes in one bulk update, then a commit."""
     packs = publishing.warning_packs()
-    answers, new_clues = [], []
+    answers = []
     ids = list(ids)
     columns = ITEM_COLUMNS if items is not None else (*ITEM_COLUMNS, InboundWarning.raw)
     for start in range(0, len(ids), CHUNK):
@@ -165,12 +164,9 @@ def process(ids: Iterable[int], start_processes: bool = True, items: dict[int, A
                             "clue_id": answer.get("clue_id"), "processed_at": now})
             answers.append(answer)
         bulk.update_rows(db.session.connection(), InboundWarning.__table__, updates)
-        new_clues += [clue.id for clue in chunk.new]
         db.session.commit()
-    if new_clues and start_processes:
-        from lowcode.jobs import start_clue_processes
-
-        start_clue_processes(new_clues)
+        if chunk.new and start_processes:  # queued as soon as committed: the worker starts while we go on
+            jobs.start_clue_processes([clue.id for clue in chunk.new])
     return answers
 
 
@@ -180,12 +176,11 @@ ITEM_COLUMNS = (InboundWarning.id, InboundWarning.batch_id, InboundWarning.posit
 
 @dataclass
 class NewClue:
-    """A clue made in this chunk, not inserted yet: its columns, and its payload in clear with its
-    form (the blind indexes are made from the clear values, not by decrypting the stored ones)."""
+    """A clue made in this chunk, not inserted yet: its columns, and the blind indexes of its
+    payload's searchable values (made from the clear values, not by decrypting the stored ones)."""
 
     values: dict
-    form: forms.Form
-    payload: dict
+    indexes: list[personal.IndexEntry]
     id: int | None = None
 
 
@@ -205,8 +200,7 @@ class Chunk:
         for clue, clue_id in zip(self.new, ids):
             clue.id = clue.values["id"] = clue_id
         audit.record_inserted(Clue, [clue.values for clue in self.new], [clue.values["title"] for clue in self.new])
-        indexes = [row for clue in self.new
-                   for row in personal.document_index_rows("Clue", clue.id, clue.form, clue.payload)]
+        indexes = [row for clue in self.new for row in personal.index_rows("Clue", clue.id, clue.indexes)]
         bulk.copy_rows(db.session.connection(), PersonalIndex.__table__, indexes)
 
 
@@ -256,13 +250,12 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> NewClue | int:
     subject, label = {**subject, "id": merge_key[1]}, subject.get("name") or subject["id"]
     if person:
         subject, subject_key, label = personal.protect_subject(subject)
-    form = form_service.form_for(pack, warning["payload_form"])
+    payload, indexes = personal.protect_and_index(form_service.form_for(pack, warning["payload_form"]), item["payload"])
     values = actions.clue_values(pack, warning_type=item["type"], title=f"{warning['name']}：{label}",
-                                 department=department, source=warning["source"], subject=subject,
-                                 payload=personal.protect_form(form, item["payload"]))
+                                 department=department, source=warning["source"], subject=subject, payload=payload)
     if person:
         values["subject_key"] = subject_key
-    clue = NewClue(values, form, item["payload"])
+    clue = NewClue(values, indexes)
     chunk.new.append(clue)
     if merging:
         chunk.by_subject[merge_key] = clue

@@ -38,7 +38,8 @@ def make_celery(app: Flask) -> Celery:
 
 
 def start_clue_processes(clue_ids: list[int]) -> None:
-    """Start the processes of new clues: in the background on a worker, in-process when eager."""
+    """Start the processes of new clues: in the background on a worker, in-process when eager.
+    One message per intake chunk: the worker starts them in batches (actions.start_waiting_clues)."""
     from flask import current_app
 
     current_app.extensions["celery"].tasks["lowcode.start_clue_processes"].delay(clue_ids)
@@ -52,18 +53,13 @@ def _register_tasks(celery: Celery) -> None:
 
         return {"database": check_database()}
 
-    @celery.task(name="lowcode.start_clue_processes")
+    # Acknowledged when done, not when taken: a worker that dies mid-batch leaves the message to
+    # another, which skips the clues started already.
+    @celery.task(name="lowcode.start_clue_processes", acks_late=True)
     def start_clue_processes_task(clue_ids: list[int]) -> int:
-        from lowcode.extensions import db
-        from lowcode.flow import actions, records
-        from lowcode.models import Clue
+        from lowcode.flow import actions
 
-        for clue_id in clue_ids:
-            clue = records.get(Clue, clue_id)
-            if clue is not None and clue.status == "待启动":
-                actions.start_clue_process(clue)
-                db.session.commit()
-        return len(clue_ids)
+        return actions.start_waiting_clues(clue_ids)
 
     @celery.task(name="lowcode.fire_timers")
     def fire_timers() -> int:

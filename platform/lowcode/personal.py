@@ -13,7 +13,7 @@ value never reaches the database.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from sqlalchemy import event, update
 from sqlalchemy.orm import attributes
@@ -168,7 +168,12 @@ def _form_context(path: str) -> bytes:
     return fields.field_context(FORM_TABLE, FORM_COLUMN, field_path or "-")
 
 
+_TOKEN_PREFIX = fields.VERSION + "."
+
+
 def is_token(value: str) -> bool:
+    if not value.startswith(_TOKEN_PREFIX):  # most clear values: no exception raised to tell
+        return False
     try:
         fields.token_key_id(value)
     except fields.MalformedToken:
@@ -177,10 +182,9 @@ def is_token(value: str) -> bool:
 
 
 def _plain(path: str, value: str) -> str:
-    try:
-        return fields.decrypt_field(keyring.keyring(), value, _form_context(path))
-    except fields.MalformedToken:  # stored before the field was marked personal: still clear
+    if not is_token(value):  # stored before the field was marked personal: still clear
         return value
+    return fields.decrypt_field(keyring.keyring(), value, _form_context(path))
 
 
 def protect_form(form, data):
@@ -222,19 +226,47 @@ def reencrypt_document(data, path: str = ""):
 SEARCHABLE = {"id-card": "id_number", "mobile": "mobile"}
 
 
+IndexEntry = tuple[str, str, str]  # (field path, kind, blind index) of a searchable value
+
+
+def _index_entry(ring, field, path: str, plain: str) -> IndexEntry | None:
+    kind = SEARCHABLE.get(field.format)
+    return (path, kind, fields.blind_index(ring, FORM_TABLE, kind, plain, normalise=KINDS[kind][0])) if kind else None
+
+
+def index_rows(object_type: str, object_id: int, entries: list[IndexEntry]) -> list[dict]:
+    """PersonalIndex rows of a document's index entries."""
+    return [{"object_type": object_type, "object_id": object_id, "field": path, "kind": kind, "value_index": index}
+            for path, kind, index in entries]
+
+
 def document_index_rows(object_type: str, object_id: int, form, data) -> list[dict]:
     """PersonalIndex rows for the searchable personal values of a document (tokens or clear)."""
-    rows = []
+    ring, entries = keyring.keyring(), []
 
     def collect(field, path, value):
-        kind = SEARCHABLE.get(field.format)
-        if kind:
-            rows.append({"object_type": object_type, "object_id": object_id, "field": path, "kind": kind,
-                         "value_index": blind_index(FORM_TABLE, kind, kind, _plain(path, value))})
+        entry = _index_entry(ring, field, path, _plain(path, value))
+        if entry:
+            entries.append(entry)
         return value
 
     form.map_personal(data, collect)
-    return rows
+    return index_rows(object_type, object_id, entries)
+
+
+def protect_and_index(form, data) -> tuple[Any, list[IndexEntry]]:
+    """(the data as `protect_form` makes it, the index entries of its searchable values) in one
+    walk, the indexes from the clear values: what a new document needs (bulk intake)."""
+    ring, entries = keyring.keyring(), []
+
+    def protect(field, path, value):
+        token = is_token(value)
+        entry = _index_entry(ring, field, path, _plain(path, value) if token else value)
+        if entry:
+            entries.append(entry)
+        return value if token else fields.encrypt_field(ring, value, _form_context(path))
+
+    return form.map_personal(data, protect), entries
 
 
 def find_documents(object_type: str, kind: str, value: str):

@@ -57,6 +57,26 @@ def start_clue_process(clue: Clue) -> None:
                       data={"clue_id": clue.id, "review_required": bool(warning["review_required"])})
 
 
+START_BATCH = 50  # clue processes started per transaction: one commit, audit append and reload of
+                 # the release for this many; short enough not to hold SQLite's write lock for long
+
+
+def start_waiting_clues(clue_ids: list[int]) -> int:
+    """Start the processes of those of these clues still waiting (待启动), a batch per transaction;
+    returns how many were started. Safe to run again, or in parallel on PostgreSQL: a clue started
+    already is skipped, one locked by another worker is left to it."""
+    started, clue_ids = 0, sorted(set(clue_ids))
+    for first in range(0, len(clue_ids), START_BATCH):
+        clues = records.select_all(select(Clue).where(Clue.id.in_(clue_ids[first:first + START_BATCH]),
+                                                      Clue.status == "待启动")
+                                   .order_by(Clue.id).with_for_update(of=Clue, skip_locked=True))
+        for clue in clues:
+            start_clue_process(clue)
+        db.session.commit()
+        started += len(clues)
+    return started
+
+
 def create_clue(**fields) -> Clue:
     clue = new_clue(**fields)
     db.session.flush()

@@ -6,6 +6,7 @@ import datetime as dt
 from functools import cache
 
 from bpmn import engine
+from flask import g
 from sqlalchemy import bindparam, insert, select, update
 
 from lowcode import audit, clock, notifications
@@ -13,14 +14,15 @@ from lowcode.definitions import resolve_form_key
 from lowcode.extensions import db
 from lowcode.flow import lanes, records
 from lowcode.flow.records import Context
-from lowcode.models import Dispatch, ProcessInstance, TimerRow, WorkItem
+from lowcode.models import DefinitionFile, Dispatch, ProcessInstance, TimerRow, WorkItem
+from lowcode.models.definitions import release_file
 from lowcode.flow.runtime import script_engine
 
 
 def start(*, release, process: dict, business_kind: str, business_id: int, data: dict,
           parent_id=None) -> ProcessInstance:
     """Start a process on the pinned release's BPMN file version and advance it to its first wait."""
-    bpmn_file = next(f for f in release.files if f.path == process["file"])
+    bpmn_file = _release_file(release.id, process["file"])
     now = clock.now()
     instance = ProcessInstance(pack_code=release.pack_code, process_id=process["process_id"], release_id=release.id,
                                bpmn_file_id=bpmn_file.id, business_kind=business_kind, business_id=business_id,
@@ -33,8 +35,19 @@ def start(*, release, process: dict, business_kind: str, business_id: int, data:
     except engine.WorkflowIncident as incident:
         record_incident(instance, incident)
         return instance
-    advance(records.context(instance), workflow)
+    advance(records.context(instance), workflow, open_tasks=set(), timers=set())  # a new instance has no rows yet
     return instance
+
+
+def _release_file(release_id: int, path: str):
+    """(id, content) of one file of a release, read once per request or job (a release never
+    changes): not the release's every file, which each commit would have expired and reloaded."""
+    files = g.setdefault("release_files", {})
+    if (release_id, path) not in files:
+        files[release_id, path] = db.session.execute(
+            select(DefinitionFile.id, DefinitionFile.content).join(release_file, release_file.c.file_id == DefinitionFile.id)
+            .where(release_file.c.release_id == release_id, DefinitionFile.path == path)).one()
+    return files[release_id, path]
 
 
 def record_incident(instance: ProcessInstance, incident: engine.WorkflowIncident) -> None:
