@@ -147,17 +147,31 @@ def capped_count(query, **options) -> tuple[int, bool]:
     return min(counted, COUNT_CAP), counted > COUNT_CAP
 
 
-def page_rows(query, ordering: list, page: int, page_size: int, more: bool, walk=None, **options) -> list:
-    """One page of `query` in `ordering`, `more` as capped_count said. Few matches are found as the
-    count found them and sorted; walking the order's index instead may read the whole table before
-    meeting them (the planner cannot know a district has none of a word). Many are met soon, by
-    `walk` when the rows have a form better walked in order."""
-    if more:
+def capped_ids(query, **options) -> list[int]:
+    """The ids of `query`'s rows, up to COUNT_CAP + 1: its capped count, and (when not past the cap)
+    the rows of every page, so that the search runs once and the page reads them by key."""
+    entity = query.column_descriptions[0]["entity"]
+    return db.session.scalars(query.with_only_columns(entity.id).order_by(None).limit(COUNT_CAP + 1)
+                              .execution_options(**options)).all()
+
+
+def counted(ids: list[int]) -> tuple[int, bool]:
+    """(the count to show, whether there are more) of capped_ids."""
+    return min(len(ids), COUNT_CAP), len(ids) > COUNT_CAP
+
+
+def page_rows(query, ordering: list, page: int, page_size: int, ids: list[int], walk=None, **options) -> list:
+    """One page of `query` in `ordering`, its capped_ids found before. Few matches are read by those
+    ids and sorted; walking the order's index instead may read the whole table before meeting them
+    (the planner cannot know a district has none of a word). Many are met soon, by `walk` when the
+    rows have a form better walked in order."""
+    if counted(ids)[1]:
         query = query if walk is None else walk
+    elif not ids:
+        return []
     else:
         entity = query.column_descriptions[0]["entity"]
-        query = select(entity).where(entity.id.in_(query.with_only_columns(entity.id).order_by(None)
-                                                   .limit(COUNT_CAP + 1)))
+        query = select(entity).where(entity.id.in_(ids))
     return db.session.scalars(query.order_by(*ordering).limit(page_size).offset((page - 1) * page_size)
                               .execution_options(**options)).all()
 
@@ -174,10 +188,11 @@ def paged(query, args, sorts: dict, default_sort: str, page_size: int = PAGE_SIZ
         page = max(1, int(args.get("page", 1)))
     except ValueError:
         page = 1
-    total, more = capped_count(query, **options)
+    ids = capped_ids(query, **options)
+    total, more = counted(ids)
     column = sorts[sort]
     ordering = [column.desc() if desc else column.asc(), *([] if sort == default_sort else [sorts[default_sort].desc()])]
-    rows = page_rows(query, ordering, page, page_size, more, walk, **options)
+    rows = page_rows(query, ordering, page, page_size, ids, walk, **options)
     return Page(rows, total, page, max(1, -(-total // page_size)), sort, desc, more)
 
 
