@@ -147,3 +147,55 @@ def test_definition_pages_need_their_permissions(client, username, path, method,
     else:
         page = client.get("/")
         assert client.post(path, data={"csrf_token": csrf_token(page.get_data(as_text=True))}).status_code == expected
+
+
+def test_the_current_releases_are_kept_per_release_version_and_read_again_after_a_publication(app, db_session):
+    """Kept by the process under the version read with the officer; a publication elsewhere (another
+    process, the CLI) moves the version, one in the request itself is seen at once."""
+    from flask import g
+    from sqlalchemy import event
+
+    from lowcode.extensions import db
+    from lowcode.models import Officer
+
+    reads = []
+
+    def count(_conn, _cursor, statement, *_):
+        if "FROM definition_release JOIN" in statement:
+            reads.append(statement)
+
+    def in_request(call):
+        with app.test_request_context("/definitions/"):
+            officer = db.session.scalar(select(Officer).where(Officer.username == "yewu"))
+            g.user = app.appbuilder.sm.load_user(officer.id)   # as Flask-Login loads the signed-in officer
+            g.pop("current_releases", None)   # as every request starts (the test's app context outlives it)
+            return call()
+
+    nmv = lambda: publishing.current_releases()["nmv"]
+    with app.app_context():
+        engine = db.engine
+        original = publishing.current_releases()["nmv"]
+        original_id, original_files = original.id, publishing.release_files(original)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        in_request(nmv)
+        reads.clear()
+        kept = in_request(lambda: (nmv().id, publishing.release_files(nmv())))
+        assert kept == (original_id, original_files) and reads == []   # files still load from the copy
+        with app.app_context():   # elsewhere: no officer, no request
+            added = publishing.publish("nmv", {**original_files, "warning_types/TEST_KEPT.json":
+                                               new_warning_type("TEST_KEPT")}, source="upload")
+            added_id = added.id
+        assert in_request(lambda: nmv().id) == added_id and len(reads) == 2   # the CLI's own read, then ours
+
+        def publish_and_read():
+            nmv()
+            back = publishing.rollback(original_id)
+            return back.id, nmv().id, "TEST_KEPT" in publishing.current_tree().packs["nmv"].warning_types
+
+        back_id, seen_id, still_there = in_request(publish_and_read)
+        assert seen_id == back_id != added_id and not still_there
+        reads.clear()
+        assert in_request(lambda: nmv().id) == back_id and len(reads) == 1   # the version moved: read again
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

@@ -4,7 +4,7 @@ import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from werkzeug.datastructures import MultiDict
 
 from lowcode import statistics_rollups, task_queries
@@ -185,8 +185,20 @@ def test_a_broad_query_is_counted_up_to_a_cap_and_paged_in_the_same_order(app, c
     def listed(html: str) -> list[int]:
         return [int(i) for i in re.findall(r'href="/tasks/(\d+)"', html) if int(i) in {t.id for t in tasks}]
 
-    found_and_sorted = page(yanpan, url)            # few: sorted among the matches the count found
-    assert "共 3 条" in found_and_sorted
+    searches = []
+
+    def searching(_conn, _cursor, sql, *_):
+        if "task.title LIKE" in sql or "strpos(task.title" in sql:
+            searches.append(sql)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", searching)
+    try:
+        found_and_sorted = page(yanpan, url)        # few: sorted among the matches the count found
+    finally:
+        event.remove(engine, "before_cursor_execute", searching)
+    assert "共 3 条" in found_and_sorted and len(searches) == 1   # the page reads the counted rows by id
     monkeypatch.setattr(task_queries, "COUNT_CAP", 2)
     walked = page(yanpan, url)                      # many: read in the list's order
     assert "共 2+ 条" in walked
@@ -396,3 +408,37 @@ def test_a_notification_reaches_each_active_officer_of_the_department_holding_a_
         assert {(r.kind, r.title, r.body) for r in rows} == {("supervise", "督办：接收人测试", "正文")}
     finally:
         db.session.rollback()
+
+
+
+def test_opening_a_work_item_reads_its_notices_in_one_statement_and_commits_only_when_some_were_unread(app, ctx):
+    task = dispatched_task("打开即读测试", [XUHUI])
+    [item] = open_items("zd_xuhui", task_id=task.id)
+    actions.supervise(item.dispatch_id, "请尽快签收", None, user("yanpan"))
+    other = dispatched_task("打开即读之外", [XUHUI])
+    assert unread("zd_xuhui", "work", task.id) and unread("zd_xuhui", "supervise", task.id)
+    zd = signed_in(app, "zd_xuhui")
+    seen = []
+
+    def updates(_conn, _cursor, sql, *_):
+        if sql.startswith("UPDATE notification"):
+            seen.append("update")
+
+    def commits(_conn):
+        seen.append("commit")
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", updates)
+    event.listen(engine, "commit", commits)
+    try:
+        assert "请尽快签收" in page(zd, f"/inbox/{item.id}")
+        assert seen.count("update") == 1 and seen[seen.index("update"):] == ["update", "commit"]
+        assert not unread("zd_xuhui", "work", task.id) and not unread("zd_xuhui", "supervise", task.id)
+        assert unread("zd_xuhui", "work", other.id)   # another item's notices stay unread
+        seen.clear()
+        page(zd, f"/inbox/{item.id}")
+        assert seen.count("update") == 1 and seen[seen.index("update"):] == ["update"]   # all read: no commit
+    finally:
+        event.remove(engine, "before_cursor_execute", updates)
+        event.remove(engine, "commit", commits)

@@ -158,11 +158,12 @@ def _day_start(column, day: dt.date):
 def run(query: Query) -> tuple[list[Clue], int, bool]:
     """One page of clues, the count (up to task_queries.COUNT_CAP) and whether there are more."""
     statement = filtered(query.filters)
-    total, more = task_queries.capped_count(statement)
+    ids = task_queries.capped_ids(statement)
+    total, more = task_queries.counted(ids)
     column = (_level_rank() if query.sort == "level" else Clue.dept_path if query.sort == "department"
               else getattr(Clue, query.sort))
     ordering = [column.desc() if query.descending else column.asc(), Clue.id.desc() if query.descending else Clue.id]
-    rows = task_queries.page_rows(statement, ordering, query.page, query.page_size, more)
+    rows = task_queries.page_rows(statement, ordering, query.page, query.page_size, ids)
     return list(rows), total, more
 
 

@@ -90,7 +90,7 @@ def context(item: WorkItem, user) -> WorkContext:
     if ctx.dispatch is not None:
         work.supervisions = list(db.session.scalars(select(Supervision).where(
             Supervision.dispatch_id == ctx.dispatch.id).order_by(Supervision.id)))
-        task_queries.mark_supervisions_read([ctx.dispatch], user)
+        task_queries.mark_supervisions_read([(ctx.dispatch, work.supervisions)], user)
     if ctx.task is not None:
         work.steps = actions.timeline(ctx.task.id, dispatch_id=ctx.dispatch.id if ctx.dispatch else None)
     elif ctx.clue is not None:

@@ -10,7 +10,7 @@ from typing import Iterable, Optional
 
 from flask import g
 from flask_appbuilder.security.sqla.models import Role
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 
 from lowcode import clock, request_state
 from lowcode.extensions import db
@@ -96,20 +96,27 @@ def mine(user, unread_only: bool = False):
 
 def seen(user, item: WorkItem) -> None:
     """Opening a work item reads what was said about it, and the 督办 of its dispatch."""
-    mark_read(user, work_item_id=item.id)
+    about = Notification.work_item_id == item.id
     if item.dispatch_id is not None:
-        mark_read(user, dispatch_id=item.dispatch_id, kind="supervise")
+        about = or_(about, (Notification.dispatch_id == item.dispatch_id) & (Notification.kind == "supervise"))
+    _mark(user, about)
 
 
 def mark_read(user, ids: Optional[list[int]] = None, **where) -> int:
     """Mark the user's notifications read: those of `ids`, or matching `where`, or all."""
-    statement = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    conditions = [getattr(Notification, column) == value for column, value in where.items()]
     if ids is not None:
-        statement = statement.where(Notification.id.in_(ids or [-1]))
-    for column, value in where.items():
-        statement = statement.where(getattr(Notification, column) == value)
-    count = db.session.execute(statement.values(read_at=clock.now())
-                               .execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
-    request_state.forget(UNREAD)
+        conditions.append(Notification.id.in_(ids or [-1]))
+    return _mark(user, *conditions)
+
+
+def _mark(user, *conditions) -> int:
+    """One UPDATE; committed only when it changed something, so that a page opened again (all read
+    already) keeps its loaded rows instead of reloading every one the commit would expire."""
+    count = db.session.execute(update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None), *conditions)
+        .values(read_at=clock.now()).execution_options(synchronize_session=False)).rowcount
+    if count:
+        db.session.commit()
+        request_state.forget(UNREAD)
     return count

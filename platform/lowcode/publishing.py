@@ -19,8 +19,9 @@ from typing import Iterable, Optional
 
 from flask import current_app, g, has_app_context
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from lowcode import audit, clock, pack_signing
+from lowcode import audit, clock, pack_signing, request_state
 from lowcode.definitions import DefinitionError, DefinitionTree, load_tree
 from lowcode.extensions import db
 from lowcode.models import DefinitionFile, DefinitionRelease
@@ -53,23 +54,65 @@ def _release_hash(files: PackFiles) -> str:
     return digest.hexdigest()
 
 
+RELEASE_VERSION = "release_version"
+
+# The current releases as last read by this process, detached, under the release version they were
+# read at: (version, {pack code: release}). Replaced whole, so a reader never sees half of it.
+_process_releases: tuple = (None, {})
+
+
+def release_version_column():
+    """The release version, as a column of another statement (the officer's load): release ids and
+    signatures only ever grow, so their sum moves with every publication, rollback and signing."""
+    return select(func.coalesce(func.max(DefinitionRelease.id), 0) + func.count(DefinitionRelease.signature)
+                  ).scalar_subquery()
+
+
 def current_releases() -> dict[str, DefinitionRelease]:
     """The current release of every pack; asked once per request (publishing forgets it)."""
     if has_app_context() and "current_releases" in g:
         return g.current_releases
-    latest = select(DefinitionRelease.pack_code, func.max(DefinitionRelease.number).label("number")).group_by(
-        DefinitionRelease.pack_code).subquery()
-    releases = db.session.scalars(select(DefinitionRelease).join(
-        latest, (DefinitionRelease.pack_code == latest.c.pack_code) & (DefinitionRelease.number == latest.c.number)))
-    found = {release.pack_code: release for release in releases}
+    version = _request_release_version()
+    found = _read_current_releases() if version is request_state.MISSING else _kept_releases(version)
     if has_app_context():
         g.current_releases = found
     return found
 
 
+def _request_release_version():
+    """The release version read with the signed-in officer at the start of this request, else MISSING
+    (no officer, or this request has published since: its own writes are not kept for others)."""
+    user = g.get("user") if has_app_context() else None
+    user_id = getattr(user, "id", None)
+    return request_state.recall(RELEASE_VERSION, user_id) if user_id is not None else request_state.MISSING
+
+
+def _read_current_releases(session: Session = db.session) -> dict[str, DefinitionRelease]:
+    latest = select(DefinitionRelease.pack_code, func.max(DefinitionRelease.number).label("number")).group_by(
+        DefinitionRelease.pack_code).subquery()
+    releases = session.scalars(select(DefinitionRelease).join(
+        latest, (DefinitionRelease.pack_code == latest.c.pack_code) & (DefinitionRelease.number == latest.c.number)))
+    return {release.pack_code: release for release in releases}
+
+
+def _kept_releases(version: int) -> dict[str, DefinitionRelease]:
+    """The process's releases when kept under `version`, else read now and kept (read after the
+    version: never older than what they are kept under), on the request's connection but in a session
+    of their own, which leaves them detached. The request gets session copies, made without SQL, so
+    that their files still load lazily."""
+    global _process_releases
+    kept_version, kept = _process_releases
+    if kept_version != version:
+        with Session(bind=db.session.connection()) as reader:
+            kept = _read_current_releases(reader)
+        _process_releases = (version, kept)
+    return {code: db.session.merge(release, load=False) for code, release in kept.items()}
+
+
 def _forget_current_releases() -> None:
     if has_app_context():
         g.pop("current_releases", None)
+    request_state.forget(RELEASE_VERSION)
 
 
 def release_files(release: DefinitionRelease) -> PackFiles:
@@ -120,6 +163,7 @@ def publish(pack_code: str, files: PackFiles, *, source: str, note: str = "",
         if current.signature is None:  # published before releases were signed: sign the source's files
             pack_signing.sign(current, files)
             db.session.commit()
+            _forget_current_releases()
         return None
     author = audit.actor_name()
     release = DefinitionRelease(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Optional, Regexp
 
-from lowcode import audit, grants, lockout, notifications, passwords, request_state, scoping
+from lowcode import audit, grants, lockout, notifications, passwords, publishing, request_state, scoping
 from lowcode.extensions import db
 from lowcode.permissions import READ_WRITE_DELETE
 from lowcode.views.formatting import yes_no
@@ -132,14 +132,17 @@ class PlatformSecurityManager(SecurityManager):
 
     def load_user(self, pk):
         """The officer of a session or token, read in one statement with what every request asks
-        next: the security version (their grants) and their unread notifications (the badge)."""
+        next: the security version (their grants), their unread notifications (the badge) and the
+        release version (the definitions in force)."""
         row = db.session.execute(
-            select(Officer, grants.version_column(), notifications.unread_column(Officer.id))
+            select(Officer, grants.version_column(), notifications.unread_column(Officer.id),
+                   publishing.release_version_column())
             .where(Officer.id == int(pk)).execution_options(unscoped=True)).first()
         if row is None or not row[0].is_active:
             return None
-        officer, version, unread = row
+        officer, version, unread, releases = row
         request_state.remember(grants.VERSION, officer.id, version)
+        request_state.remember(publishing.RELEASE_VERSION, officer.id, releases)
         request_state.remember(notifications.UNREAD, officer.id, unread)
         return officer
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Iterable, Iterator, Optional
 
 from sqlalchemy import func, or_, select
 
@@ -147,17 +147,31 @@ def capped_count(query, **options) -> tuple[int, bool]:
     return min(counted, COUNT_CAP), counted > COUNT_CAP
 
 
-def page_rows(query, ordering: list, page: int, page_size: int, more: bool, walk=None, **options) -> list:
-    """One page of `query` in `ordering`, `more` as capped_count said. Few matches are found as the
-    count found them and sorted; walking the order's index instead may read the whole table before
-    meeting them (the planner cannot know a district has none of a word). Many are met soon, by
-    `walk` when the rows have a form better walked in order."""
-    if more:
+def capped_ids(query, **options) -> list[int]:
+    """The ids of `query`'s rows, up to COUNT_CAP + 1: its capped count, and (when not past the cap)
+    the rows of every page, so that the search runs once and the page reads them by key."""
+    entity = query.column_descriptions[0]["entity"]
+    return db.session.scalars(query.with_only_columns(entity.id).order_by(None).limit(COUNT_CAP + 1)
+                              .execution_options(**options)).all()
+
+
+def counted(ids: list[int]) -> tuple[int, bool]:
+    """(the count to show, whether there are more) of capped_ids."""
+    return min(len(ids), COUNT_CAP), len(ids) > COUNT_CAP
+
+
+def page_rows(query, ordering: list, page: int, page_size: int, ids: list[int], walk=None, **options) -> list:
+    """One page of `query` in `ordering`, its capped_ids found before. Few matches are read by those
+    ids and sorted; walking the order's index instead may read the whole table before meeting them
+    (the planner cannot know a district has none of a word). Many are met soon, by `walk` when the
+    rows have a form better walked in order."""
+    if counted(ids)[1]:
         query = query if walk is None else walk
+    elif not ids:
+        return []
     else:
         entity = query.column_descriptions[0]["entity"]
-        query = select(entity).where(entity.id.in_(query.with_only_columns(entity.id).order_by(None)
-                                                   .limit(COUNT_CAP + 1)))
+        query = select(entity).where(entity.id.in_(ids))
     return db.session.scalars(query.order_by(*ordering).limit(page_size).offset((page - 1) * page_size)
                               .execution_options(**options)).all()
 
@@ -174,10 +188,11 @@ def paged(query, args, sorts: dict, default_sort: str, page_size: int = PAGE_SIZ
         page = max(1, int(args.get("page", 1)))
     except ValueError:
         page = 1
-    total, more = capped_count(query, **options)
+    ids = capped_ids(query, **options)
+    total, more = counted(ids)
     column = sorts[sort]
     ordering = [column.desc() if desc else column.asc(), *([] if sort == default_sort else [sorts[default_sort].desc()])]
-    rows = page_rows(query, ordering, page, page_size, more, walk, **options)
+    rows = page_rows(query, ordering, page, page_size, ids, walk, **options)
     return Page(rows, total, page, max(1, -(-total // page_size)), sort, desc, more)
 
 
@@ -210,11 +225,11 @@ def visible_dispatches(task: Task) -> list[Dispatch]:
     return list(db.session.scalars(query))
 
 
-def steps(task: Task) -> list[dict]:
-    """The task's timeline as the caller may see it."""
+def steps(task: Task, visible: Optional[list[Dispatch]] = None) -> list[dict]:
+    """The task's timeline as the caller may see it (`visible`: its visible_dispatches, when read already)."""
     if is_issuer_view(task):
         return actions.timeline(task.id)
-    mine = visible_dispatches(task)
+    mine = visible_dispatches(task) if visible is None else visible
     ids = {d.id for d in mine}
     roots = [d for d in mine if d.parent_id not in ids]
     return sorted((s for d in roots for s in actions.timeline(task.id, dispatch_id=d.id)), key=lambda s: s["at"])
@@ -239,12 +254,17 @@ def handling_tree(task: Task, dispatches: list[Dispatch]) -> list[Handling]:
         supervisions.setdefault(s.dispatch_id, []).append(s)
     checklist = checklist_key(task)
     feedback: dict[int, WorkItem] = {}
-    for item in db.session.scalars(select(WorkItem).where(WorkItem.dispatch_id.in_(ids), WorkItem.form_key == checklist,
-                                                          WorkItem.state == "done").order_by(WorkItem.completed_at)
-                                   .execution_options(**UNSCOPED)):
-        feedback[item.dispatch_id] = item   # the latest feedback counts
-    overdue_items = set(db.session.scalars(select(WorkItem.dispatch_id).where(
-        WorkItem.dispatch_id.in_(ids), WorkItem.state == "open", WorkItem.overdue.is_(True)).execution_options(**UNSCOPED)))
+    overdue_items: set[int] = set()
+    # One read for both: the done feedbacks (the latest counts) and the open items past due.
+    for item in db.session.scalars(select(WorkItem).where(
+            WorkItem.dispatch_id.in_(ids),
+            ((WorkItem.form_key == checklist) & (WorkItem.state == "done"))
+            | ((WorkItem.state == "open") & WorkItem.overdue.is_(True)))
+            .order_by(WorkItem.completed_at).execution_options(**UNSCOPED)):
+        if item.state == "open":
+            overdue_items.add(item.dispatch_id)
+        else:
+            feedback[item.dispatch_id] = item
     now = clock.now()
     nodes = {d.id: Handling(d, supervisions.get(d.id, []), feedback.get(d.id),
                             d.id in overdue_items or (d.closed_at is None and d.feedback_due_at is not None
@@ -265,17 +285,22 @@ def checklist_key(task: Task) -> Optional[str]:
     return resolve_form_key(pack, task.warning_type, "$checklist")
 
 
-def mark_supervisions_read(dispatches: list[Dispatch], user) -> None:
-    """督办 messages are read when someone of the receiving department views them."""
-    ids = [d.id for d in dispatches if d.receiver_department_id == user.department_id]
-    if not ids:
-        return
-    unread = db.session.scalars(select(Supervision).where(Supervision.dispatch_id.in_(ids),
-                                                          Supervision.read_at.is_(None))).all()
+def mark_supervisions_read(shown: Iterable[tuple[Dispatch, list[Supervision]]], user) -> None:
+    """督办 messages are read when someone of the receiving department views them: those of the
+    (dispatch, its supervisions) the page has loaded already."""
+    unread = [s for dispatch, supervisions in shown if dispatch.receiver_department_id == user.department_id
+              for s in supervisions if s.read_at is None]
     for supervision in unread:
         supervision.read_at = clock.now()
     if unread:
         db.session.commit()
+
+
+def shown_in(tree: list[Handling]) -> Iterator[tuple[Dispatch, list[Supervision]]]:
+    """Each dispatch of a handling tree with its supervisions."""
+    for node in tree:
+        yield node.dispatch, node.supervisions
+        yield from shown_in(node.children)
 
 
 def departments_for_filter() -> list[Department]:

@@ -30,9 +30,10 @@ def detail(task_id: int, user) -> dict:
     """Everything the detail page (and the API) shows of a task, within the caller's view."""
     task = task_queries.visible_task(task_id) or abort(404)
     dispatches = task_queries.visible_dispatches(task)
-    task_queries.mark_supervisions_read(dispatches, user)
+    tree = task_queries.handling_tree(task, dispatches)
+    task_queries.mark_supervisions_read(task_queries.shown_in(tree), user)
     return {"task": task, "issuer_view": task_queries.is_issuer_view(task), "dispatches": dispatches,
-            "tree": task_queries.handling_tree(task, dispatches), "steps": task_queries.steps(task),
+            "tree": tree, "steps": task_queries.steps(task, dispatches),
             "labels": task_queries.labels(), "checklist": task_queries.checklist_key(task),
             "is_issuer": user.department_id == task.issuer_department_id}
 
