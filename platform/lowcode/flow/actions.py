@@ -108,7 +108,7 @@ def _routing(task_properties: dict, data: dict) -> dict:
 
 
 def submit(work_item_id: int, data: dict, user) -> WorkItem:
-    item = records.get(WorkItem, work_item_id)
+    item = records.read(WorkItem, work_item_id)
     if item is None:
         raise ActionRefused("待办不存在")
     if item.state != "open":
