@@ -6,9 +6,10 @@ from sqlalchemy import select
 
 from lowcode import publishing
 from lowcode.flow import actions
-from lowcode.models import WorkItem
+from lowcode.models import Dispatch, WorkItem
 from tests.conftest import services_mode
 from tests.form_samples import sample
+from tests.task_helpers import department, do
 from tests.test_workflow_paths import adopted_task, ctx, dispatch_to, open_item, pack, user  # noqa: F401
 
 
@@ -69,3 +70,43 @@ def test_two_concurrent_submits_of_one_work_item_apply_once(ctx, app):  # noqa: 
     assert len([i for i in db.session.scalars(select(WorkItem).where(WorkItem.task_id == task.id,
                                                                       WorkItem.task_name == "Task_Feedback")
                                               .execution_options(unscoped=True))]) == 1
+
+
+@pytest.mark.skipif(not services_mode(), reason="row locks are a PostgreSQL matter; SQLite serialises writers")
+def test_the_last_two_dispatches_closing_at_once_still_let_the_task_go_on(ctx, app):  # noqa: F811
+    from lowcode.extensions import db
+
+    task = adopted_task("并发办结测试")
+    dispatch_to(task, ["310114000000", "310117000000"])
+    reviews = []
+    for code, username in (("310114000000", "zd_jiading"), ("310117000000", "zd_songjiang")):
+        dispatch_id = db.session.scalar(select(Dispatch.id).where(
+            Dispatch.task_id == task.id, Dispatch.receiver_department_id == department(code).id)
+            .execution_options(unscoped=True))
+        do(username, {"handling": "本单位处置"}, dispatch_id=dispatch_id)
+        do(username, dispatch_id=dispatch_id)
+        item = open_item("yanpan", dispatch_id=dispatch_id)
+        assert item.task_name == "Task_FeedbackReview"
+        reviews.append((item.id, sample(pack(), item.form_key, feedback_review_result="通过")))
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def review(item_id, data):
+        with app.test_request_context():
+            officer = user("yanpan")
+            barrier.wait()
+            try:
+                actions.submit(item_id, data, officer)
+                outcomes.append("ok")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=review, args=work) for work in reviews]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes == ["ok", "ok"]
+    db.session.expire_all()
+    archive = db.session.scalars(select(WorkItem).where(WorkItem.task_id == task.id, WorkItem.state == "open")
+                                 .execution_options(unscoped=True)).all()
+    assert [i.task_name for i in archive] == ["Task_Archive"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Iterable, Optional
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from lowcode import bulk, clock, keyring
 from lowcode.crypto import chain, sm2
@@ -89,6 +89,10 @@ def _chain_unchained(connection, seq: int, mac: Optional[str]) -> tuple[int, Opt
     return seq, mac
 
 
+# Built once: building the UPDATE cost an eighth of an append (of a commit's two or three rows).
+_MOVE_HEAD = update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=bindparam("new_seq"), mac=bindparam("new_mac"))
+
+
 def append(connection, rows: list[dict]) -> None:
     """Insert audit rows at the end of the chain, in the caller's transaction."""
     from flask import current_app
@@ -102,7 +106,7 @@ def append(connection, rows: list[dict]) -> None:
         mac = _mac(key_id, _previous(mac), row)
         row["mac"] = mac
     bulk.copy_rows(connection, EVENTS, rows)
-    connection.execute(update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=seq, mac=mac))
+    connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_mac": mac})
     every = current_app.config.get("AUDIT_CHECKPOINT_EVERY") or 500
     if seq // every != first // every:
         checkpoint(connection, seq, mac)

@@ -128,7 +128,7 @@ def _routing(task_properties: dict, data: dict) -> dict:
 
 
 def submit(work_item_id: int, data: dict, user) -> WorkItem:
-    item = records.get(WorkItem, work_item_id)
+    item = records.read(WorkItem, work_item_id)
     if item is None:
         raise ActionRefused("待办不存在")
     if item.state != "open":
@@ -189,10 +189,13 @@ def _complete_item(ctx: records.Context, item: WorkItem, data: dict, user) -> No
 
 
 def _task_instances(task: Task) -> list[ProcessInstance]:
+    """Children before parents (an instance starts after the one that forwarded to it), the order
+    in which a closing dispatch locks its parent: terminating while it closes cannot deadlock."""
     dispatch_ids = [d.id for d in records.select_all(select(Dispatch).where(Dispatch.task_id == task.id))]
     return records.select_all(select(ProcessInstance).where(or_(
         (ProcessInstance.business_kind == "task") & (ProcessInstance.business_id == task.id),
-        (ProcessInstance.business_kind == "dispatch") & ProcessInstance.business_id.in_(dispatch_ids or [-1]))))
+        (ProcessInstance.business_kind == "dispatch") & ProcessInstance.business_id.in_(dispatch_ids or [-1])))
+        .order_by(ProcessInstance.id.desc()))
 
 
 def _is_issuer(user, task: Task) -> bool:

@@ -7,7 +7,7 @@ from functools import cache
 from typing import Optional
 
 from sqlalchemy import bindparam, inspect, select, update
-from sqlalchemy.orm import aliased, lazyload
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -15,7 +15,7 @@ from lowcode import audit, publishing
 from lowcode.definitions import Pack
 from lowcode.extensions import db
 from lowcode.models.mixins import AuditedMixin
-from lowcode.models import Clue, DefinitionRelease, Dispatch, ProcessInstance, Task, WorkItem
+from lowcode.models import Clue, DefinitionRelease, Department, Dispatch, ProcessInstance, Task, WorkItem
 
 UNSCOPED = {"unscoped": True}
 
@@ -110,23 +110,97 @@ def lock(instance_id: int) -> ProcessInstance:
 
 
 def lock_for(item: WorkItem) -> Context:
-    """The context of the item's instance, locked as by `lock`, loaded by that one statement with
-    the records the item is about (a work item's business keys never change)."""
-    locked = db.session.execute(_lock_for_statement(), {"instance_id": item.instance_id, "dispatch_id": item.dispatch_id,
-                                                         "task_id": item.task_id, "clue_id": item.clue_id}).one()
-    return _context(*locked)
+    """The context of the item's instance, locked as by `lock`, read by that one Core statement
+    with the records the item is about and their departments (a work item's business keys never
+    change): the ORM's loading of eight joined entities cost several times the statement."""
+    row = execute(_lock_for_statement(), {"instance_id": item.instance_id, "clue_id": item.clue_id,
+                                          "task_id": item.task_id, "dispatch_id": item.dispatch_id}).one()
+    instance, *rest = _held_row(row, (ProcessInstance, *_RECORDS, *(Department for _ in _DEPARTMENTS)))
+    held = dict(zip(_RECORDS, rest))
+    for (model, name), department in zip(_DEPARTMENTS, rest[len(_RECORDS):]):
+        if held[model] is not None:  # as a joined load sets it: the record keeps its department alive
+            set_committed_value(held[model], name, department)
+    return _context(instance, *held.values())
+
+
+# The records a work item is about (by its keys) and the departments that lanes and audit labels
+# name: read with the instance, so that none of them costs a statement of its own.
+_RECORDS = (Clue, Task, Dispatch)
+_DEPARTMENTS = ((Clue, "department"), (Task, "issuer"), (Dispatch, "issuer"), (Dispatch, "receiver"))
 
 
 @cache
 def _lock_for_statement():
-    # Built once: building the aliases and joins costs more than running the statement.
-    dispatch, task, clue = aliased(Dispatch), aliased(Task), aliased(Clue)  # their eager loads join the same tables
-    return (select(ProcessInstance, clue, task, dispatch).select_from(ProcessInstance)
-            .where(ProcessInstance.id == bindparam("instance_id"))
-            .outerjoin(dispatch, dispatch.id == bindparam("dispatch_id"))
-            .outerjoin(task, task.id == bindparam("task_id")).outerjoin(clue, clue.id == bindparam("clue_id"))
-            .options(lazyload(dispatch.task))  # the task is loaded as itself
-            .with_for_update(of=ProcessInstance).execution_options(populate_existing=True, **UNSCOPED))
+    instance = ProcessInstance.__table__
+    records = {model: model.__table__.alias(model.__tablename__[:2]) for model in _RECORDS}
+    joined = instance
+    for model, table in records.items():
+        joined = joined.outerjoin(table, table.c.id == bindparam(f"{model.__tablename__}_id"))
+    departments = []
+    for n, (model, name) in enumerate(_DEPARTMENTS):
+        department = Department.__table__.alias(f"dep{n}")
+        key = next(iter(inspect(model).relationships[name].local_columns))
+        joined = joined.outerjoin(department, department.c.id == records[model].c[key.name])
+        departments.append(department)
+    tables = [(ProcessInstance, instance), *records.items(), *((Department, d) for d in departments)]
+    return (select(*(column for model, table in tables for column in _columns(model, table)))
+            .select_from(joined).where(instance.c.id == bindparam("instance_id")).with_for_update(of=instance))
+
+
+def read(model, identity: int):
+    """The record of `model` with that id as the session holds it, read by Core (None if none):
+    what `get` gives, without the ORM's loading or the model's joined relationships."""
+    held = db.session.identity_map.get(inspect(model).identity_key_from_primary_key((identity,)))
+    if held is not None:  # as `get` does: the session's copy, however old (the lock's read decides)
+        return held
+    row = execute(_read_statement(model), {"row_id": identity}).first()
+    return None if row is None else _held_row(row, (model,))[0]
+
+
+@cache
+def _read_statement(model):
+    table = model.__table__
+    return select(*_columns(model, table)).where(table.c.id == bindparam("row_id"))
+
+
+def _columns(model, table) -> list:
+    """The columns of `model` in `table` (or an alias of it), in the order of `_attributes`."""
+    return [table.c[attr.columns[0].name] for attr in inspect(model).column_attrs]
+
+
+@cache
+def _attributes(model) -> tuple[str, ...]:
+    return tuple(attr.key for attr in inspect(model).column_attrs)
+
+
+def _held_row(row, models) -> list:
+    """The objects of a row of each model's columns in turn (None for an outer join's missing row);
+    a record the row holds twice (one department in two roles) is made once."""
+    session, made, objects, start = db.session(), {}, [], 0
+    for model in models:
+        keys = _attributes(model)
+        values = dict(zip(keys, row[start:start + len(keys)]))
+        start += len(keys)
+        if values["id"] is not None and (model, values["id"]) not in made:
+            made[model, values["id"]] = _held(session, model, values)
+        objects.append(made.get((model, values["id"])))
+    return objects
+
+
+def _held(session, model, values: dict):
+    """The session's object of a row read by Core, as a query with populate_existing gives it:
+    the one held, refreshed from the row, else a new one, persistent as if loaded."""
+    mapper = inspect(model)
+    held = session.identity_map.get(mapper.identity_key_from_primary_key((values["id"],)))
+    if held is not None:
+        for key, value in values.items():
+            set_committed_value(held, key, value)
+        return held
+    obj = mapper.class_manager.new_instance()
+    obj.__dict__.update(values)
+    make_transient_to_detached(obj)  # relationships unloaded: they load on first use
+    session.add(obj)
+    return obj
 
 
 def write(obj, values: dict) -> None:

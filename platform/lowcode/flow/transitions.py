@@ -166,7 +166,19 @@ def _sync_process_timers(instance: ProcessInstance, wanted: set[dt.datetime]) ->
 
 
 def _notify_parent(dispatch: Dispatch) -> None:
-    """When the last sibling closes, the forwarding dispatch (or the task) may go on."""
+    """When the last sibling closes, the forwarding dispatch (or the task) may go on. The waiting
+    instance is locked before the siblings are counted: two siblings closing at once would each
+    see the other open and neither signal; locked, the second counts after the first committed.
+    (Locks go child → parent, as `actions.terminate` takes them.)"""
+    if dispatch.parent_id is not None:
+        kind, business_id, signal = "dispatch", dispatch.parent_id, "children_closed"
+    else:
+        kind, business_id, signal = "task", dispatch.task_id, "dispatches_closed"
+    waiting = records.select_all(select(ProcessInstance.id).where(
+        ProcessInstance.business_kind == kind, ProcessInstance.business_id == business_id,
+        ProcessInstance.status == "running").with_for_update())
+    if not waiting:
+        return
     same_parent = (Dispatch.parent_id.is_(None) if dispatch.parent_id is None
                    else Dispatch.parent_id == dispatch.parent_id)
     open_sibling = records.select_all(select(Dispatch.id).where(
@@ -174,13 +186,7 @@ def _notify_parent(dispatch: Dispatch) -> None:
         Dispatch.closed_at.is_(None)).limit(1))
     if open_sibling:
         return
-    if dispatch.parent_id is not None:
-        kind, business_id, signal = "dispatch", dispatch.parent_id, "children_closed"
-    else:
-        kind, business_id, signal = "task", dispatch.task_id, "dispatches_closed"
-    for instance_id in records.select_all(select(ProcessInstance.id).where(
-            ProcessInstance.business_kind == kind, ProcessInstance.business_id == business_id,
-            ProcessInstance.status == "running")):
+    for instance_id in waiting:
         send_signal(instance_id, signal)
 
 
