@@ -139,19 +139,14 @@ class Page:
         return f"{self.total}+" if self.more else str(self.total)
 
 
-def capped_count(query, **options) -> tuple[int, bool]:
-    """(rows of `query`, counted up to COUNT_CAP; whether there are more). Counting every match of
-    a broad search would cost more than the page itself: lists say "500+" instead."""
-    counted = db.session.scalar(select(func.count()).select_from(query.order_by(None).limit(COUNT_CAP + 1).subquery())
-                                .execution_options(**options))
-    return min(counted, COUNT_CAP), counted > COUNT_CAP
-
-
 def capped_ids(query, **options) -> list[int]:
-    """The ids of `query`'s rows, up to COUNT_CAP + 1: its capped count, and (when not past the cap)
-    the rows of every page, so that the search runs once and the page reads them by key."""
-    entity = query.column_descriptions[0]["entity"]
-    return db.session.scalars(query.with_only_columns(entity.id).order_by(None).limit(COUNT_CAP + 1)
+    """The ids of `query`'s rows (of a model, or of a table's columns), up to COUNT_CAP + 1: its capped
+    count (counted), and (when not past the cap) the rows of every page, so that the search runs once
+    and the page reads them by key. Counting every match of a broad search would cost more than the
+    page itself: lists say "500+" instead."""
+    entity = query.column_descriptions[0].get("entity")   # none for a table's columns
+    key = entity.id if entity is not None else query.selected_columns.id
+    return db.session.scalars(query.with_only_columns(key).order_by(None).limit(COUNT_CAP + 1)
                               .execution_options(**options)).all()
 
 

@@ -11,7 +11,7 @@ from lowcode import personal, scoping
 from lowcode.entities import access, catalogue
 from lowcode.entities.spec import Entity, Field
 from lowcode.extensions import db
-from lowcode.task_queries import Page, capped_count
+from lowcode.task_queries import Page, capped_ids, counted
 
 PAGE_SIZES = (20, 50, 100)
 RELATED_LIMIT = 10
@@ -104,7 +104,7 @@ def page(entity: Entity, args: Mapping[str, str]) -> Page:
     size = int(args["page_size"]) if str(args.get("page_size")) in {str(s) for s in PAGE_SIZES} else PAGE_SIZES[0]
     number = int(args["page"]) if str(args.get("page", "")).isdigit() and int(args["page"]) > 0 else 1
     matching = select(table).where(*where)
-    total, more = capped_count(matching)   # two million violations: a district's count alone cost 200 ms
+    total, more = counted(capped_ids(matching))   # two million violations: a district's count cost 200 ms
     column = table.c[sort]
     order = [column.desc() if desc else column.asc()] + ([table.c.id.desc()] if sort != "id" else [])
     rows = db.session.execute(matching.order_by(*order).limit(size).offset((number - 1) * size))
