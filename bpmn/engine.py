@@ -173,7 +173,7 @@ def start(bundle: SpecBundle, data: dict[str, Any], script_engine: RestrictedScr
 
 
 def ready_user_tasks(workflow: Workflow) -> list[UserTaskView]:
-    return [_user_task_view(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
+    return standing(workflow).user_tasks
 
 
 def complete_user_task(workflow: Workflow, task_id: str, data: dict[str, Any]) -> None:
@@ -207,17 +207,38 @@ def sweep_timers(workflow: Workflow) -> bool:
 
 def pending_timers(workflow: Workflow) -> list[PendingTimer]:
     """Timers the instance waits on (or that fired and await a sweep), with their due times."""
-    timers = []
+    return standing(workflow).timers
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where an instance stands: what `ready_user_tasks`, `pending_timers` and `status_label` say,
+    from one walk of its open tasks (each of those walks cost as much as the others together)."""
+    completed: bool
+    user_tasks: list[UserTaskView]
+    timers: list[PendingTimer]
+    label: str
+
+
+def standing(workflow: Workflow) -> Standing:
+    user_tasks, timers, waiting = [], [], []
     for task in workflow.get_tasks(state=TaskState.WAITING | TaskState.READY):
-        event = getattr(task.task_spec, "event_definition", None)
+        spec = task.task_spec
+        if spec.manual and task.state == TaskState.READY:
+            user_tasks.append(_user_task_view(task))
+        event = getattr(spec, "event_definition", None)
         # The due time is computed when the timer starts waiting and kept in the task's internal
         # data ("event_value"); details() reads it for every kind of timer.
         if isinstance(event, TimerEventDefinition):
             value = event.details(task).value
             due = TimerEventDefinition.parse_time_or_duration(value) if isinstance(value, str) else None
             if isinstance(due, datetime):
-                timers.append(PendingTimer(str(task.id), task.task_spec.name, due))
-    return timers
+                timers.append(PendingTimer(str(task.id), spec.name, due))
+        if getattr(spec, "bpmn_name", None) and (spec.manual or task.state == TaskState.WAITING):
+            waiting.append(spec.bpmn_name)
+    completed = workflow.is_completed()
+    label = _end_label(workflow) if completed else "、".join(dict.fromkeys(waiting)) or "处理中"
+    return Standing(completed, user_tasks, timers, label)
 
 
 def next_timer_due(workflow: Workflow) -> datetime | None:
@@ -419,10 +440,10 @@ def restore_state(state: dict[str, Any], bundle: SpecBundle, script_engine: Rest
 def status_label(workflow: Workflow) -> str:
     """Where the instance stands, in the process's own words: the end event reached, else the
     names of the steps it waits on (user tasks and catch events)."""
-    if workflow.is_completed():
-        ends = [t.task_spec.bpmn_name for t in workflow.get_tasks(state=TaskState.COMPLETED)
-                if isinstance(t.task_spec, EndEvent) and t.task_spec.bpmn_name]
-        return ends[-1] if ends else "已完成"
-    waiting = [t.task_spec.bpmn_name for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
-               if getattr(t.task_spec, "bpmn_name", None) and (t.task_spec.manual or t.state == TaskState.WAITING)]
-    return "、".join(dict.fromkeys(waiting)) or "处理中"
+    return standing(workflow).label
+
+
+def _end_label(workflow: Workflow) -> str:
+    ends = [t.task_spec.bpmn_name for t in workflow.get_tasks(state=TaskState.COMPLETED)
+            if isinstance(t.task_spec, EndEvent) and t.task_spec.bpmn_name]
+    return ends[-1] if ends else "已完成"

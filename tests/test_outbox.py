@@ -20,10 +20,10 @@ def message(key: str | None = None) -> OutboxMessage:
     from lowcode.extensions import db
 
     key = key or f"test:{uuid.uuid4().hex}"
-    row = outbox.enqueue(kind="feedback", target="nmv_traffic", key=key,
-                         payload={"idempotency_key": key, "data": {"feedback": {"结论": "已整改"}}})
+    message_id = outbox.enqueue(kind="feedback", target="nmv_traffic", key=key,
+                                payload={"idempotency_key": key, "data": {"feedback": {"结论": "已整改"}}})
     db.session.commit()
-    return row
+    return db.session.get(OutboxMessage, message_id)
 
 
 def fresh(message_id: int) -> OutboxMessage:
@@ -61,6 +61,20 @@ def test_accepted_top_level_feedback_is_queued_with_the_acceptance_and_delivered
     assert fresh(row.id).state == "sent" and fresh(row.id).sent_at is not None
     assert receiver.received[row.idempotency_key]["message"] == row.payload
     assert receiver.posts[row.idempotency_key] == 1
+
+
+def test_the_same_key_twice_is_the_same_message(app, db_session):
+    from lowcode.extensions import db
+
+    with app.app_context():
+        first = message()
+        again = outbox.enqueue(kind="feedback", target="nmv_traffic", key=first.idempotency_key,
+                               payload={"idempotency_key": first.idempotency_key, "data": {"other": 1}})
+        db.session.commit()
+        assert again == first.id
+        rows = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == first.idempotency_key)).all()
+        assert [r.payload for r in rows] == [first.payload]
 
 
 def test_a_failing_receiver_is_retried_with_exponential_back_off(app, receiver, db_session):

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import or_, select, update
 
 from connectors import feedback_push
-from lowcode import audit, clock, signatures
+from lowcode import audit, bulk, clock, signatures
 from lowcode.extensions import db
 from lowcode.models import OutboxMessage
 
@@ -25,16 +26,23 @@ TARGET_LABELS = {"nmv_traffic": "非机动车道路交通管理信息系统"}
 LEASE = dt.timedelta(minutes=5)
 
 
-def enqueue(*, kind: str, target: str, key: str, payload: dict, dispatch_id: int | None = None) -> OutboxMessage:
-    """Add a message to the caller's transaction; the same key twice is the same message."""
-    existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
-    if existing is not None:
-        return existing
+def enqueue(*, kind: str, target: str, key: str, payload: dict, dispatch_id: int | None = None) -> int:
+    """Add a message to the caller's transaction, returning its id; the same key twice is the same
+    message. One statement: the insert that a row of the key already there turns into nothing."""
     now = clock.now()
-    message = OutboxMessage(kind=kind, target=target, idempotency_key=key, payload=payload, state="pending",
-                            attempts=0, next_attempt_at=now, created_at=now, dispatch_id=dispatch_id)
-    db.session.add(message)
-    return message
+    values = dict(kind=kind, target=target, idempotency_key=key, payload=payload, state="pending", attempts=0,
+                  next_attempt_at=now, created_at=now, dispatch_id=dispatch_id)
+    inserted = db.session.connection().execute(_enqueue_statement(db.engine.dialect.name), values).scalar()
+    if inserted is not None:
+        return inserted
+    return db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
+
+
+@cache
+def _enqueue_statement(dialect: str):
+    table = OutboxMessage.__table__
+    return (bulk.conflict_insert(dialect, table).on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
+            .returning(table.c.id))
 
 
 def _signed(body: bytes, path: str) -> dict[str, str]:

@@ -147,13 +147,14 @@ def _apply(ctx: records.Context, item: WorkItem, data: dict, user) -> WorkItem:
     if instance.status != "running":
         raise ActionRefused("流程当前不可办理（已结束、已终止或出错待处理）")
     workflow = restore(instance)
-    ready = {t.id: t for t in engine.ready_user_tasks(workflow)}
+    standing = engine.standing(workflow)
+    ready = {t.id: t for t in standing.user_tasks}
     # The state read under the lock is the truth: its ready user tasks are exactly the open items
     # (every save writes both), so an item whose task is no longer ready was just handled by another.
     if item.engine_task_id not in ready:
         raise ActionRefused("该待办已被他人办理")
     data = _validate(ctx, item, data, user)
-    timers = transitions.timer_dues(workflow)
+    timers = transitions.timer_dues(standing)
     try:
         engine.complete_user_task(workflow, item.engine_task_id, _routing(ready[item.engine_task_id].properties, data))
     except engine.TaskNoLongerReady:

@@ -4,15 +4,16 @@ what the message holds is the process binding's `feedback_push` mapping, not cod
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from connectors import feedback_push
 from lowcode import clock, form_service, outbox, personal
 from lowcode.definitions import checklist_form_key
 from lowcode.flow import records
-from lowcode.models import Clue, Dispatch, InboundWarning, Task, WorkItem
+from lowcode.models import Clue, Department, Dispatch, InboundWarning, Task, WorkItem
 
 TARGET = "nmv_traffic"
 
@@ -25,11 +26,8 @@ def push_feedback(dispatch_id: int) -> str | None:
     rule = ctx.binding.get("feedback_push")
     if rule is None or (rule["scope"] == "top_level" and dispatch.parent_id is not None):
         return None
-    checklist = checklist_form_key(ctx.pack, ctx.warning_type)
-    feedback = next(iter(records.select_all(
-        select(WorkItem).where(WorkItem.dispatch_id == dispatch_id, WorkItem.state == "done",
-                               WorkItem.form_key == checklist)
-        .order_by(WorkItem.completed_at.desc(), WorkItem.id.desc()).limit(1))), None)
+    feedback = records.execute(_feedback_statement(), {"dispatch_id": dispatch_id,
+                                                        "form_key": checklist_form_key(ctx.pack, ctx.warning_type)}).first()
     if feedback is None:
         raise LookupError(f"下发 {dispatch_id} 没有已提交的处置反馈，无法推送")
     key = f"{ctx.pack.code}:feedback:dispatch:{dispatch_id}"
@@ -38,14 +36,29 @@ def push_feedback(dispatch_id: int) -> str | None:
     return key
 
 
+@cache
+def _feedback_statement():
+    """The last accepted checklist of a dispatch, as much of it as a push names (read by Core: the
+    ORM's loading of a work item and its department cost several times the statement)."""
+    return (select(WorkItem.form_key, WorkItem.data, WorkItem.completed_at, WorkItem.completed_by_name,
+                   Department.name.label("department"))
+            .join(Department, Department.id == WorkItem.department_id)
+            .where(WorkItem.dispatch_id == bindparam("dispatch_id"), WorkItem.state == "done",
+                   WorkItem.form_key == bindparam("form_key"))
+            .order_by(WorkItem.completed_at.desc(), WorkItem.id.desc()).limit(1))
+
+
+_SOURCE_IDS = (select(InboundWarning.source_id).where(InboundWarning.clue_id == bindparam("clue_id"),
+                                                     InboundWarning.status == "accepted").order_by(InboundWarning.id))
+
+
 def _plain(value: Any) -> Any:
     return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else value
 
 
-def _context(pack, clue: Clue | None, task: Task, dispatch: Dispatch, feedback: WorkItem) -> dict:
+def _context(pack, clue: Clue | None, task: Task, dispatch: Dispatch, feedback) -> dict:
     """What a push mapping may name: clue.*, task.*, dispatch.*, feedback.*, accepted.*."""
-    source_ids = [s for s in records.select_all(select(InboundWarning.source_id).where(
-        InboundWarning.clue_id == clue.id, InboundWarning.status == "accepted").order_by(InboundWarning.id))] if clue else []
+    source_ids = records.execute(_SOURCE_IDS, {"clue_id": clue.id}).scalars().all() if clue else []
     return {
         "clue": {"id": clue.id, "title": clue.title, "warning_type": clue.warning_type,
                  "warning_type_name": pack.warning_types[clue.warning_type].content["name"],
@@ -60,6 +73,6 @@ def _context(pack, clue: Clue | None, task: Task, dispatch: Dispatch, feedback: 
         # The peer system receives the answers in clear, over a signed push.
         "feedback": {"form": feedback.form_key, "data": personal.reveal_form(form_service.form_for(pack, feedback.form_key),
                                                                                feedback.data), "submitted_at": _plain(feedback.completed_at),
-                     "submitted_by": feedback.completed_by_name, "department": feedback.department.name},
+                     "submitted_by": feedback.completed_by_name, "department": feedback.department},
         "accepted": {"at": _plain(clock.now())},
     }

@@ -69,21 +69,21 @@ def advance(ctx: Context, workflow: engine.Workflow, *, open_tasks: set[str] | N
     tasks with an open item, and `timers`, the due times of its BPMN timers (see `timer_dues`).
     """
     instance = ctx.instance
-    completed = engine.is_completed(workflow)
+    standing = engine.standing(workflow)
     records.write(instance, {"state": engine.dump_state(workflow), "updated_at": clock.now(),
-                             "status": "completed" if completed else "running", "incident": None})
-    _sync_work_items(ctx, engine.ready_user_tasks(workflow), open_tasks)
-    pending = timer_dues(workflow)
+                             "status": "completed" if standing.completed else "running", "incident": None})
+    _sync_work_items(ctx, standing.user_tasks, open_tasks)
+    pending = timer_dues(standing)
     if pending != timers:
         _sync_process_timers(instance, pending)
-    closing = {"closed_at": clock.now()} if completed and instance.business_kind in ("dispatch", "task") else {}
-    records.write(ctx.record, {"status": engine.status_label(workflow), **closing})
-    if completed and instance.business_kind == "dispatch":
+    closing = {"closed_at": clock.now()} if standing.completed and instance.business_kind in ("dispatch", "task") else {}
+    records.write(ctx.record, {"status": standing.label, **closing})
+    if standing.completed and instance.business_kind == "dispatch":
         _notify_parent(ctx.dispatch)
 
 
-def timer_dues(workflow: engine.Workflow) -> set[dt.datetime]:
-    return {clock.from_utc(timer.due) for timer in engine.pending_timers(workflow)}
+def timer_dues(standing: engine.Standing) -> set[dt.datetime]:
+    return {clock.from_utc(timer.due) for timer in standing.timers}
 
 
 def _due(ctx: Context, deadline: str | None) -> dt.datetime | None:
@@ -174,20 +174,25 @@ def _notify_parent(dispatch: Dispatch) -> None:
         kind, business_id, signal = "dispatch", dispatch.parent_id, "children_closed"
     else:
         kind, business_id, signal = "task", dispatch.task_id, "dispatches_closed"
-    waiting = records.select_all(select(ProcessInstance.id).where(
-        ProcessInstance.business_kind == kind, ProcessInstance.business_id == business_id,
-        ProcessInstance.status == "running").with_for_update())
+    waiting = records.execute(_WAITING, {"kind": kind, "business_id": business_id}).scalars().all()
     if not waiting:
         return
-    same_parent = (Dispatch.parent_id.is_(None) if dispatch.parent_id is None
-                   else Dispatch.parent_id == dispatch.parent_id)
-    open_sibling = records.select_all(select(Dispatch.id).where(
-        Dispatch.task_id == dispatch.task_id, same_parent, Dispatch.id != dispatch.id,
-        Dispatch.closed_at.is_(None)).limit(1))
-    if open_sibling:
+    siblings = _OPEN_SIBLINGS[dispatch.parent_id is None]
+    if records.execute(siblings, {"task_id": dispatch.task_id, "parent_id": dispatch.parent_id,
+                                  "dispatch_id": dispatch.id}).first() is not None:
         return
     for instance_id in waiting:
         send_signal(instance_id, signal)
+
+
+_WAITING = (select(ProcessInstance.id).where(ProcessInstance.business_kind == bindparam("kind"),
+                                             ProcessInstance.business_id == bindparam("business_id"),
+                                             ProcessInstance.status == "running").with_for_update())
+# An open dispatch of the same task and parent: of the task itself (no parent), or of the parent.
+_OPEN_SIBLINGS = {top: select(Dispatch.id).where(
+    Dispatch.task_id == bindparam("task_id"),
+    Dispatch.parent_id.is_(None) if top else Dispatch.parent_id == bindparam("parent_id"),
+    Dispatch.id != bindparam("dispatch_id"), Dispatch.closed_at.is_(None)).limit(1) for top in (True, False)}
 
 
 def send_signal(instance_id: int, name: str) -> None:
