@@ -169,10 +169,12 @@ def _hidden(cls, row_id, key: str, value: Any) -> Any:
 
 
 def _values_snapshot(cls, values: Mapping[str, Any], row_id) -> dict:
-    """Every column of a row of `cls` by column name, masked columns hidden; `values` by attribute."""
+    """The columns of a row of `cls` by column name, masked columns hidden and ignored ones left
+    out (as changes leave them out); `values` by attribute."""
     masked = _masked_keys_of(cls)
+    ignored = set(getattr(cls, "__audit_ignore__", ()))
     return {attr.columns[0].name: _hidden(cls, row_id, attr.key, values.get(attr.key)) if attr.key in masked
-            else _plain(values.get(attr.key)) for attr in inspect(cls).column_attrs}
+            else _plain(values.get(attr.key)) for attr in inspect(cls).column_attrs if attr.key not in ignored}
 
 
 def _snapshot(obj) -> dict:

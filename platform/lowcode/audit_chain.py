@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Iterable, Optional
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 
 from lowcode import bulk, clock, keyring
 from lowcode.crypto import chain, sm2
@@ -105,11 +105,27 @@ def append(connection, rows: list[dict]) -> None:
         row["seq"] = seq
         mac = _mac(key_id, _previous(mac), row)
         row["mac"] = mac
-    bulk.copy_rows(connection, EVENTS, rows)
-    connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_mac": mac})
+    head = {"new_seq": seq, "new_mac": mac}
+    if connection.dialect.name == "postgresql" and len(rows) < bulk.COPY_FROM:
+        # A commit's few rows and the head's move in one statement, the rows as arrays (one text
+        # for any number of rows: psycopg and the server prepare it once).
+        columns = tuple(rows[0])
+        connection.execute(_append_statement(connection.dialect, columns),
+                           {**head, **bulk.column_arrays(EVENTS, list(columns), rows)})
+    else:
+        bulk.copy_rows(connection, EVENTS, rows)
+        connection.execute(_MOVE_HEAD, head)
     every = current_app.config.get("AUDIT_CHECKPOINT_EVERY") or 500
     if seq // every != first // every:
         checkpoint(connection, seq, mac)
+
+
+@cache
+def _append_statement(dialect, columns: tuple[str, ...]):
+    """The head's move with rows of these columns inserted in its WITH."""
+    return text(f"WITH appended AS (INSERT INTO {EVENTS.name} ({', '.join(columns)}) "
+                f"SELECT * FROM {bulk.unnested(dialect, EVENTS, list(columns))}) "
+                f"UPDATE {HEAD.name} SET seq = :new_seq, mac = :new_mac WHERE id = {HEAD_ID}")
 
 
 def checkpoint(connection, seq: int, mac: str) -> None:

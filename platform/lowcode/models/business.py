@@ -18,6 +18,9 @@ class Clue(ScopedMixin, AuditedMixin, Model):
 
     __tablename__ = "clue"
     __audit_label__ = "线索"
+    # The warning's content, never changed: kept verbatim with the inbound warning and in the clue.
+    # The trail records the clue's making and changes, not another copy of its (personal) content.
+    __audit_ignore__ = ("subject", "payload")
     __indexes__ = (title_chars_index("clue"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
