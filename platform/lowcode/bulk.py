@@ -11,9 +11,39 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import JSON, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import ARRAY, JSON, Table, any_, bindparam, func, insert, select, text, tuple_, update
 
 COPY_FROM = 20  # rows: below this a COPY's own round trips cost more than it saves
+
+
+def among(dialect: str, column, values):
+    """`column IN (values)` for many values. On PostgreSQL `column = ANY(array)`: one parameter,
+    where hundreds of placeholders made a query psycopg parses anew each time (it keeps only short ones)."""
+    values = list(values)
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def pairs_among(dialect: str, first, second, pairs):
+    """`(first, second) IN (pairs)`. On PostgreSQL against the pairs unnested from two array
+    parameters, so that each is looked up in an index on both columns."""
+    pairs = list(pairs)
+    if dialect != "postgresql":
+        return tuple_(first, second).in_(pairs)
+    unnested = select(func.unnest(bindparam(None, [a for a, _ in pairs], type_=ARRAY(first.type))).label("a"),
+                      func.unnest(bindparam(None, [b for _, b in pairs], type_=ARRAY(second.type))).label("b")).subquery()
+    return tuple_(first, second).in_(select(unnested.c.a, unnested.c.b))
+
+
+def conflict_insert(dialect: str, table: Table):
+    """An INSERT into `table` that can say what a unique key's conflict does (ON CONFLICT), in the
+    dialect's own construct: PostgreSQL's and SQLite's take the same arguments."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table)
 
 
 def insert_rows(connection, table: Table, rows: list[dict]) -> list[int]:
@@ -67,9 +97,19 @@ def update_rows(connection, table: Table, rows: list[dict]) -> None:
         connection.execute(statement, [{f"new_{name}": value for name, value in row.items()} for row in rows])
         return
     names = ["id", *columns]
-    arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect=connection.dialect)}[])" for name in names)
     assignments = ", ".join(f"{name} = u.{name}" for name in columns)
-    values = {name: [json.dumps(row[name], ensure_ascii=False) if isinstance(table.c[name].type, JSON) else row[name]
-                     for row in rows] for name in names}
-    connection.execute(text(f"UPDATE {table.name} AS t SET {assignments} FROM unnest({arrays}) AS u({', '.join(names)}) "
-                            "WHERE t.id = u.id"), values)
+    connection.execute(text(f"UPDATE {table.name} AS t SET {assignments} FROM {unnested(connection.dialect, table, names)} "
+                            f"AS u({', '.join(names)}) WHERE t.id = u.id"), column_arrays(table, names, rows))
+
+
+def unnested(dialect, table: Table, names: list[str]) -> str:
+    """`unnest(...)` of one array parameter per column (PostgreSQL): rows as a few parameters, in a
+    statement whose text is the same for any number of rows. Its values: `column_arrays`."""
+    return "unnest(" + ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])"
+                                 for name in names) + ")"
+
+
+def column_arrays(table: Table, names: list[str], rows: list[dict]) -> dict[str, list]:
+    """The parameters of `unnested`: each column's values in row order (JSON ones as JSON text)."""
+    return {name: [json.dumps(row[name], ensure_ascii=False) if isinstance(table.c[name].type, JSON) else row[name]
+                   for row in rows] for name in names}

@@ -145,12 +145,13 @@ def process(ids: Iterable[int], start_processes: bool = True, items: dict[int, A
     packs = publishing.warning_packs()
     answers = []
     ids = list(ids)
+    dialect = db.engine.dialect.name
     columns = ITEM_COLUMNS if items is not None else (*ITEM_COLUMNS, InboundWarning.raw)
     for start in range(0, len(ids), CHUNK):
         owners = _owners()  # one query per chunk: a commit expires them, and each would reload alone
-        rows = db.session.execute(select(*columns).where(InboundWarning.id.in_(ids[start:start + CHUNK]))
+        rows = db.session.execute(select(*columns).where(bulk.among(dialect, InboundWarning.id, ids[start:start + CHUNK]))
                                   .order_by(InboundWarning.id)).all()
-        accepted = _accepted_clues(rows)
+        accepted = _accepted_clues(dialect, rows)
         chunk = Chunk()
         outcomes = [_process_one(row, items[row.id] if items is not None else json.loads(raw_text(row)),
                                  packs, owners, accepted, chunk) for row in rows]
@@ -204,14 +205,14 @@ class Chunk:
         bulk.copy_rows(db.session.connection(), PersonalIndex.__table__, indexes)
 
 
-def _accepted_clues(rows) -> dict[tuple[str, str], int]:
+def _accepted_clues(dialect: str, rows) -> dict[tuple[str, str], int]:
     pairs = {(r.warning_type, r.source_id) for r in rows if r.warning_type and r.source_id}
     if not pairs:
         return {}
     found = db.session.execute(select(InboundWarning.warning_type, InboundWarning.source_id, InboundWarning.clue_id)
                                .where(InboundWarning.status == "accepted",
-                                      InboundWarning.source_id.in_({s for _, s in pairs})))
-    return {(t, s): c for t, s, c in found if (t, s) in pairs}
+                                      bulk.pairs_among(dialect, InboundWarning.warning_type, InboundWarning.source_id, pairs)))
+    return {(t, s): c for t, s, c in found}
 
 
 def _process_one(row, item: Any, packs: dict, owners, accepted: dict, chunk: Chunk) -> tuple[dict, NewClue | int | None]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Table, case, or_, select
+from sqlalchemy import case, or_, select
 
-from lowcode import audit, clock, dashboard_rollups, intake, personal
+from lowcode import audit, bulk, clock, dashboard_rollups, intake, personal
 from lowcode.entities import catalogue, records
 from lowcode.entities.spec import Entity
 from lowcode.extensions import db
@@ -89,21 +89,13 @@ def _chunks(items: list, size: int):
     return (items[start:start + size] for start in range(0, len(items), size))
 
 
-def _insert(table: Table):
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
-
-
 def upsert(entity: Entity, rows: list[dict]) -> None:
     """Insert or update by business key, a thousand rows a statement. `updated_at` moves only
     when something changed (personal values compared by their blind index: tokens always differ)."""
     table = catalogue.table(entity)
     content = [f.index_column if f.personal else f.name for f in entity.fields if f.name != entity.key]
     for chunk in _chunks(rows, CHUNK):
-        statement = _insert(table).values(chunk)
+        statement = bulk.conflict_insert(db.engine.dialect.name, table).values(chunk)
         new = statement.excluded
         changed = or_(*(table.c[name].is_distinct_from(new[name]) for name in content))
         columns = [f.name for f in entity.fields] + [f.index_column for f in entity.fields if f.personal]
