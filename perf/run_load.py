@@ -39,6 +39,7 @@ LOCUST = ROOT / ".venv-perf" / "bin" / "locust"
 LOWCODE = ROOT / ".venv" / "bin" / "lowcode"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
 SPAWN_PER_S = 5
+WARM_UP_S = 60   # after the last user started, before counting: the sign-ins' queue drains
 # Two processes a core: a request that holds one process's interpreter lock (a batch, a statistics
 # page) then stalls a quarter of the threads, not half.
 WORKERS, THREADS = 2 * (os.cpu_count() or 2), 4
@@ -131,10 +132,12 @@ def _run(scenario: Scenario, env: dict, instance: Path, users: int, seconds: int
         _wait_for(f"http://127.0.0.1:{port}/health")
         prefix = instance / f"locust-{users}"
         # Users arrive as officers start a shift, a few a second (each sign-in hashes a password);
-        # the figures are those of the steady state: the statistics restart once every user has started.
+        # the figures are those of the steady state: the statistics restart WARM_UP_S after every
+        # user has started (perf/locustfile.py), and count for `seconds` from then on.
         subprocess.run([str(LOCUST), "-f", str(ROOT / scenario.locustfile), "--headless", "--only-summary",
-                        "--reset-stats", "-u", str(users), "-r", str(SPAWN_PER_S), "-t", f"{users // SPAWN_PER_S + seconds}s",
-                        "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix)], cwd=ROOT, env=env, check=False)
+                        "-u", str(users), "-r", str(SPAWN_PER_S), "-t", f"{users // SPAWN_PER_S + WARM_UP_S + seconds}s",
+                        "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix)], cwd=ROOT,
+                       env={**env, "LOAD_WARM_UP_S": str(WARM_UP_S)}, check=False)
         return [row for row in csv.DictReader(Path(f"{prefix}_stats.csv").open(encoding="utf-8")) if ":" in row["Name"]]
     finally:
         for process in (server, worker):
@@ -195,7 +198,8 @@ def _ms(limit: float | None) -> str:
 
 def _report(scenario: Scenario, runs: list[tuple[int, list[dict]]], machine: list[str], seconds: int) -> list[str]:
     lines = [f"# 性能测试报告（{dt.date.today().isoformat()}）", "", *machine,
-             f"- 每轮 {seconds} 秒（逐步加压后重新计数，只统计稳定阶段）；时间单位毫秒；目标为种子限值的十分之一", ""]
+             f"- 用户每秒进入 {SPAWN_PER_S} 个（各自登录），全部进入并预热 {WARM_UP_S} 秒后重新计数，统计其后 {seconds} 秒的稳定阶段；"
+             "时间单位毫秒；目标为种子限值的十分之一", ""]
     worst = 0.0
     for users, rows in runs:
         lines += [f"## {users} 个并发用户", "",
