@@ -2,6 +2,8 @@
 persisted transitions per second through the platform's service layer (SQLite, and PostgreSQL
 when BENCH_POSTGRES_URL or TEST_DATABASE_URL names a server).
 
+Each measuring process runs as the platform's server processes do (lowcode.process_tuning: what
+was loaded frozen, young garbage collected less often).
 A persisted transition = one `actions.submit` of a work item: validation, instance row lock,
 restore, timer sweep, completion, state save, work-item and timer sync, notifications, audit,
 commit. The measured loop is the dispatch process's sign → feedback → review cycle on fresh
@@ -143,11 +145,13 @@ def _run_phases(app, pack, tasks: list, workers: int) -> dict:
 
 
 def _worker(app, pack, share: list, barrier, results) -> None:
+    from lowcode import process_tuning
     from lowcode.extensions import appbuilder, db
     from lowcode.flow import actions
     from lowcode.models import Officer
     from tests.form_samples import sample
 
+    process_tuning.settle()  # as each server process does once loaded
     with app.app_context():
         db.engine.dispose(close=False)  # the parent's connections stay the parent's
         counted = {"on": False, "count": 0}

@@ -123,7 +123,8 @@ def main() -> None:
 def _run(scenario: Scenario, env: dict, instance: Path, users: int, seconds: int) -> list[dict]:
     port = _free_port()
     quiet = {"cwd": ROOT, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(WORKERS), "--threads", str(THREADS),
+    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "python:lowcode.gunicorn_conf",
+                               "--workers", str(WORKERS), "--threads", str(THREADS),
                                "--backlog", "4096", "--bind", f"127.0.0.1:{port}", "lowcode.app:create_app()"], **quiet)
     # The worker yields the cores to the web server, as in production: clue processes may wait, pages not.
     worker = subprocess.Popen(["nice", "-n", "10", str(LOWCODE), "worker", "--concurrency", "1", "--beat",

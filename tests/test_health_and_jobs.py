@@ -32,3 +32,18 @@ def test_openapi_document_lists_every_rest_api_route(api, app):
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert {("/api/v1/department/", "GET"), ("/api/v1/warnings/", "POST")} <= routes
     assert routes - documented == set()
+
+
+def test_a_settled_server_process_freezes_what_it_loaded_and_collects_young_garbage_less_often():
+    import gc
+
+    from lowcode import process_tuning
+
+    threshold = gc.get_threshold()
+    try:
+        process_tuning.settle()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] == process_tuning.YOUNG_THRESHOLD > threshold[0]
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

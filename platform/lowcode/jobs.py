@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.signals import worker_process_init
 from flask import Flask
 
 OUTBOX_INTERVAL_SECONDS = 10.0
@@ -32,9 +33,17 @@ def make_celery(app: Flask) -> Celery:
                        "refresh-dashboards": {"task": "lowcode.refresh_dashboards", "schedule": DASHBOARD_INTERVAL_SECONDS}},
     )
     celery.set_default()
+    # Each worker process once it has started (the signal is sent in real workers only).
+    worker_process_init.connect(_settle, weak=False, dispatch_uid="lowcode.process_tuning")
     app.extensions["celery"] = celery
     _register_tasks(celery)
     return celery
+
+
+def _settle(**_) -> None:
+    from lowcode import process_tuning
+
+    process_tuning.settle()
 
 
 def start_clue_processes(clue_ids: list[int]) -> None:

@@ -73,7 +73,7 @@ def start_local_receiver(app: Flask) -> None:
 def serve(app: Flask, threads: int = 8) -> None:
     from waitress import serve as waitress_serve
 
-    from lowcode import dashboard_rollups
+    from lowcode import dashboard_rollups, process_tuning
 
     prepare(app)
     seed_activity(app)
@@ -86,4 +86,5 @@ def serve(app: Flask, threads: int = 8) -> None:
         dashboard_rollups.start_embedded_poller(app)
         start_local_receiver(app)
     click.echo(banner(app))
+    process_tuning.settle()
     waitress_serve(app, host=app.config["HOST"], port=app.config["PORT"], threads=threads, ident="lowcode")
