@@ -1,5 +1,5 @@
-"""`records.lock_for` and `records.read` build the session's objects from Core rows: they must be
-what the ORM's load gave — persistent, refreshed under the lock, their departments at hand."""
+"""`records.lock_item` builds the session's objects from a Core row: they must be what the ORM's
+load gave — persistent, refreshed under the lock, their departments at hand."""
 from sqlalchemy import event, inspect, select, update
 
 from lowcode.flow import records
@@ -28,7 +28,7 @@ class _Statements:
         event.remove(_db().engine, "before_cursor_execute", self._sent)
 
 
-def test_lock_for_reads_records_and_departments_in_one_statement_and_refreshes_held_ones(ctx):  # noqa: F811
+def test_lock_item_reads_item_records_and_departments_in_one_statement_and_refreshes_held_ones(ctx):  # noqa: F811
     task = adopted_task("核心读取测试")
     dispatch_to(task, ["310104000000"])
     item = open_item("zd_xuhui", task_id=task.id)
@@ -38,11 +38,11 @@ def test_lock_for_reads_records_and_departments_in_one_statement_and_refreshes_h
     table = ProcessInstance.__table__  # another writer saved the instance after this session read it
     records.execute(update(table).where(table.c.id == held.id).values(lock_version=table.c.lock_version + 1))
     with _Statements() as sent:
-        context = records.lock_for(item)
+        locked, context = records.lock_item(item.id)
         names = (context.dispatch.receiver.name, context.dispatch.issuer.name, context.task.issuer.name,
                  context.clue.department.name, str(context.dispatch), context.dispatch.task.title)
     assert len(sent) == 1 and all(names)
-    assert context.instance is held and held.lock_version == version + 1
+    assert locked is item and context.instance is held and held.lock_version == version + 1
     assert (context.dispatch.id, context.task.id, context.clue.id) == (item.dispatch_id, task.id, task.clue_id)
     assert context.dispatch.receiver.id == context.dispatch.receiver_department_id
 
@@ -52,21 +52,13 @@ def test_objects_read_by_core_are_persistent_and_flush_their_changes(ctx):  # no
     dispatch_to(task, ["310115000000"])
     item = open_item("zd_pudong", task_id=task.id)
     _db().session.expunge_all()
-    context = records.lock_for(records.read(WorkItem, item.id))
+    locked, context = records.lock_item(item.id)
+    assert inspect(locked).persistent and locked.state == "open"
     assert inspect(context.dispatch).persistent and not _db().session.is_modified(context.dispatch)
     context.dispatch.requirements = "核心对象的修改照常保存"
     _db().session.commit()
     assert record(Dispatch, item.dispatch_id).requirements == "核心对象的修改照常保存"
 
 
-def test_read_gives_the_held_object_without_a_statement_and_none_for_a_missing_id(ctx):  # noqa: F811
-    task = adopted_task("核心单条读取测试")
-    dispatch_to(task, ["310116000000"])
-    item = open_item("zd_jinshan", task_id=task.id)
-    _db().session.expunge_all()
-    fresh = records.read(WorkItem, item.id)
-    assert (fresh.id, fresh.state, fresh.dispatch_id, fresh.roles) == (item.id, "open", item.dispatch_id, item.roles)
-    with _Statements() as sent:
-        assert records.read(WorkItem, item.id) is fresh
-    assert sent == []
-    assert records.read(WorkItem, -1) is None
+def test_lock_item_of_a_missing_item_is_none(ctx):  # noqa: F811
+    assert records.lock_item(-1) is None

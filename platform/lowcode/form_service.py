@@ -60,8 +60,7 @@ def validate_submission(pack: Pack, key: str, data: Any, user) -> forms.Errors:
             if forms.FORMATS["attachment"](attachment_id)]    # a malformed id is already reported
     owned = _usable_attachments(pack.code, key, {attachment_id for _, attachment_id in refs}, user)
     for path, attachment_id in refs:
-        attachment = owned.get(attachment_id)
-        if attachment is None or attachment.field_path != schema_path(path):
+        if owned.get(attachment_id) != schema_path(path):
             messages = errors.setdefault(path, [])
             if ATTACHMENT_NOT_OWNED not in messages:
                 messages.append(ATTACHMENT_NOT_OWNED)
@@ -116,7 +115,7 @@ def submit(pack_code: str, key: str, data: Any, business_key: str, user) -> tupl
     if errors:
         return None, errors
     try:
-        submission_id = record_submission(pack, key, data, business_key, user,
+        submission_id = record_submission(pack, key, personal.protect_form(form, data), business_key, user,
                                           publishing.current_releases()[pack_code].id)
     except AttachmentTaken:
         db.session.rollback()
@@ -132,17 +131,18 @@ class AttachmentTaken(Exception):
     """A concurrent submission claimed one of the attachments after validation."""
 
 
-def record_submission(pack: Pack, key: str, data: dict, business_key: str, user, release_id: int) -> int:
-    """Store validated `data` and claim the attachments it refers to, in the caller's transaction
-    (the caller commits, or rolls back on AttachmentTaken); returns the submission's id. The row is
-    inserted by Core (nothing reads it back as an object here): a flush of the unit of work costs
-    several times the statement, on every submit of a work item with photos."""
+def record_submission(pack: Pack, key: str, protected: dict, business_key: str, user, release_id: int) -> int:
+    """Store validated data, `protected` as stored (personal.protect_form), and claim the attachments
+    it refers to, in the caller's transaction (the caller commits, or rolls back on AttachmentTaken);
+    returns the submission's id. The row is inserted by Core (nothing reads it back as an object
+    here): a flush of the unit of work costs several times the statement, on every submit of a
+    work item with photos."""
     form = form_for(pack, key)
     submission_id = db.session.connection().execute(_INSERT_SUBMISSION, dict(
         pack_code=pack.code, form_key=key, form_title=form.title, business_key=business_key,
-        data=personal.protect_form(form, data), release_id=release_id, submitted_by_id=user.id,
+        data=protected, release_id=release_id, submitted_by_id=user.id,
         submitted_at=clock.now(), dept_path=scoping.prefix_for(user))).scalar_one()
-    attachment_ids = sorted({attachment_id for _, attachment_id in form.attachment_refs(data)})
+    attachment_ids = sorted({attachment_id for _, attachment_id in form.attachment_refs(protected)})
     claimed = db.session.execute(
         update(Attachment).where(Attachment.id.in_(attachment_ids), Attachment.submission_id.is_(None))
         .values(submission_id=submission_id).execution_options(synchronize_session=False)).rowcount
@@ -281,14 +281,14 @@ def _file_name(name: str | None) -> str:
     return _CONTROL_CHARACTERS.sub("", base)[-255:] or "附件"
 
 
-def _usable_attachments(pack_code: str, key: str, ids: set[str], user) -> dict[str, Attachment]:
-    """Those of `ids` the user uploaded for this form and no submission has used yet."""
+def _usable_attachments(pack_code: str, key: str, ids: set[str], user) -> dict[str, str]:
+    """Those of `ids` the user uploaded for this form and no submission has used yet: id → the
+    field they were uploaded for."""
     if not ids:
         return {}
-    rows = db.session.scalars(select(Attachment).where(
+    return dict(db.session.execute(select(Attachment.id, Attachment.field_path).where(
         Attachment.id.in_(ids), Attachment.uploaded_by_id == user.id, Attachment.pack_code == pack_code,
-        Attachment.form_key == key, Attachment.submission_id.is_(None)))
-    return {row.id: row for row in rows}
+        Attachment.form_key == key, Attachment.submission_id.is_(None))).all())
 
 
 def _readable(attachments: Iterable[Attachment], user) -> list[Attachment]:

@@ -128,14 +128,14 @@ def _routing(task_properties: dict, data: dict) -> dict:
 
 
 def submit(work_item_id: int, data: dict, user) -> WorkItem:
-    item = records.read(WorkItem, work_item_id)
-    if item is None:
+    found = records.lock_item(work_item_id)
+    if found is None:
         raise ActionRefused("待办不存在")
+    item, ctx = found
     if item.state != "open":
         raise ActionRefused("该待办已处理或已失效")
     if not may_act(user, item):
         raise ActionRefused("您不是该待办的办理部门或角色")
-    ctx = records.lock_for(item)
     # One flush at commit instead of one before every query: the flow reads its own pending
     # changes through the identity map.
     with db.session.no_autoflush:
@@ -174,16 +174,17 @@ def _apply(ctx: records.Context, item: WorkItem, data: dict, user) -> WorkItem:
 
 def _complete_item(ctx: records.Context, item: WorkItem, data: dict, user) -> None:
     """Done; its deadline timers are retired by the poller (timers.retire_closed)."""
-    if item.form_key and form_service.form_for(ctx.pack, item.form_key).attachment_refs(data):
+    form = form_service.form_for(ctx.pack, item.form_key) if item.form_key else None
+    # Personal answers (x-personal: a handler's mobile, a rider's 身份证号) are stored encrypted.
+    stored = personal.protect_form(form, data) if form else data
+    if form and form.attachment_refs(data):
         # Attachments belong to a submission: it claims them once and decides who may download them.
         try:
-            form_service.record_submission(ctx.pack, item.form_key, data, f"work_item:{item.id}", user,
+            form_service.record_submission(ctx.pack, item.form_key, stored, f"work_item:{item.id}", user,
                                            ctx.instance.release_id)
         except form_service.AttachmentTaken:
             db.session.rollback()
             raise FormInvalid({"": [form_service.ATTACHMENT_TAKEN]}) from None
-    # Personal answers (x-personal: a handler's mobile, a rider's 身份证号) are stored encrypted.
-    stored = personal.protect_form(form_service.form_for(ctx.pack, item.form_key), data) if item.form_key else data
     records.write(item, {"state": "done", "data": stored, "completed_at": clock.now(), "completed_by_id": user.id,
                          "completed_by_name": user.display_name})
     audit.record("submit", "WorkItem", item.id, f"{user.display_name}办理“{item.title}”")

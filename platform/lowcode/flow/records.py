@@ -109,18 +109,20 @@ def lock(instance_id: int) -> ProcessInstance:
     return db.session.scalars(statement).one()
 
 
-def lock_for(item: WorkItem) -> Context:
-    """The context of the item's instance, locked as by `lock`, read by that one Core statement
-    with the records the item is about and their departments (a work item's business keys never
-    change): the ORM's loading of eight joined entities cost several times the statement."""
-    row = execute(_lock_for_statement(), {"instance_id": item.instance_id, "clue_id": item.clue_id,
-                                          "task_id": item.task_id, "dispatch_id": item.dispatch_id}).one()
-    instance, *rest = _held_row(row, (ProcessInstance, *_RECORDS, *(Department for _ in _DEPARTMENTS)))
+def lock_item(work_item_id: int) -> Optional[tuple[WorkItem, Context]]:
+    """A work item and the context of its instance, locked as by `lock`, read by one Core statement
+    with the records the item is about and their departments (None if there is no such item):
+    the ORM's loading of nine joined entities cost several times the statement. The item is as
+    the statement's snapshot saw it; its instance, read under the lock, is the truth of what is open."""
+    row = execute(_lock_item_statement(), {"work_item_id": work_item_id}).first()
+    if row is None:
+        return None
+    item, instance, *rest = _held_row(row, (WorkItem, ProcessInstance, *_RECORDS, *(Department for _ in _DEPARTMENTS)))
     held = dict(zip(_RECORDS, rest))
     for (model, name), department in zip(_DEPARTMENTS, rest[len(_RECORDS):]):
         if held[model] is not None:  # as a joined load sets it: the record keeps its department alive
             set_committed_value(held[model], name, department)
-    return _context(instance, *held.values())
+    return item, _context(instance, *held.values())
 
 
 # The records a work item is about (by its keys) and the departments that lanes and audit labels
@@ -130,37 +132,21 @@ _DEPARTMENTS = ((Clue, "department"), (Task, "issuer"), (Dispatch, "issuer"), (D
 
 
 @cache
-def _lock_for_statement():
-    instance = ProcessInstance.__table__
+def _lock_item_statement():
+    item, instance = WorkItem.__table__, ProcessInstance.__table__
     records = {model: model.__table__.alias(model.__tablename__[:2]) for model in _RECORDS}
-    joined = instance
+    joined = item.join(instance, instance.c.id == item.c.instance_id)
     for model, table in records.items():
-        joined = joined.outerjoin(table, table.c.id == bindparam(f"{model.__tablename__}_id"))
+        joined = joined.outerjoin(table, table.c.id == item.c[f"{model.__tablename__}_id"])
     departments = []
     for n, (model, name) in enumerate(_DEPARTMENTS):
         department = Department.__table__.alias(f"dep{n}")
         key = next(iter(inspect(model).relationships[name].local_columns))
         joined = joined.outerjoin(department, department.c.id == records[model].c[key.name])
         departments.append(department)
-    tables = [(ProcessInstance, instance), *records.items(), *((Department, d) for d in departments)]
+    tables = [(WorkItem, item), (ProcessInstance, instance), *records.items(), *((Department, d) for d in departments)]
     return (select(*(column for model, table in tables for column in _columns(model, table)))
-            .select_from(joined).where(instance.c.id == bindparam("instance_id")).with_for_update(of=instance))
-
-
-def read(model, identity: int):
-    """The record of `model` with that id as the session holds it, read by Core (None if none):
-    what `get` gives, without the ORM's loading or the model's joined relationships."""
-    held = db.session.identity_map.get(inspect(model).identity_key_from_primary_key((identity,)))
-    if held is not None:  # as `get` does: the session's copy, however old (the lock's read decides)
-        return held
-    row = execute(_read_statement(model), {"row_id": identity}).first()
-    return None if row is None else _held_row(row, (model,))[0]
-
-
-@cache
-def _read_statement(model):
-    table = model.__table__
-    return select(*_columns(model, table)).where(table.c.id == bindparam("row_id"))
+            .select_from(joined).where(item.c.id == bindparam("work_item_id")).with_for_update(of=instance))
 
 
 def _columns(model, table) -> list:
