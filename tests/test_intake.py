@@ -72,6 +72,17 @@ def test_a_warning_becomes_a_clue_with_its_process(client, app, api_key, db_sess
     assert json.loads(intake.raw_text(row))["source_id"] == "XH-0001" and row.status == "accepted"
 
 
+def test_each_item_is_stored_exactly_as_it_was_sent(client, app, api_key, db_session):
+    first = json.dumps(warning(app, "XH-VERBATIM-1"), ensure_ascii=False, indent=1)
+    second = json.dumps(warning(app, "XH-VERBATIM-2"))  # ASCII escapes, another spacing
+    body = '{"items" : [' + first + ' ,\n ' + second + "]}"
+    response = client.post("/api/v1/warnings/", data=body.encode(),
+                           headers={"X-API-Key": api_key, "Content-Type": "application/json"})
+    assert [a["status"] for a in response.get_json()["items"]] == ["accepted", "accepted"]
+    assert intake.raw_text(stored(db_session, "XH-VERBATIM-1")[0]) == first
+    assert intake.raw_text(stored(db_session, "XH-VERBATIM-2")[0]) == second
+
+
 def test_the_same_warning_twice_is_a_duplicate_of_the_same_clue(client, app, api_key):
     first = post(client, api_key, warning(app, "XH-0002")).get_json()["items"][0]
     again = post(client, api_key, warning(app, "XH-0002")).get_json()["items"][0]

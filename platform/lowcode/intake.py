@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import select
 
-from lowcode import audit, bulk, clock, form_service, jobs, personal, publishing
+from lowcode import audit, bulk, clock, form_service, jobs, json_batch, personal, publishing
 from lowcode.extensions import db
 from lowcode.flow import actions
 from lowcode.models import ApiClient, Clue, Department, InboundWarning, PersonalIndex
@@ -55,27 +55,34 @@ def authenticate(key: str | None) -> ApiClient | None:
     return None
 
 
-def items_of(body: bytes) -> list[Any]:
+def items_of(body: bytes) -> tuple[list[Any], list[str]]:
+    """The items of a body (a batch {"items": [...]}, or one warning), each with its text as sent."""
     try:
-        document = json.loads(body)
+        text = body.decode("utf-8")
+        document, items, texts = json_batch.split(text)
     except (ValueError, UnicodeDecodeError) as error:
         raise BatchRefused(f"请求体不是合法的 JSON：{error}") from error
-    items = document["items"] if isinstance(document, dict) and "items" in document else [document]
-    if not isinstance(items, list) or not items:
+    if items is None:
+        if isinstance(document, dict) and "items" in document:
+            raise BatchRefused("items 应为非空数组")
+        items, texts = [document], [text.strip()]
+    if not items:
         raise BatchRefused("items 应为非空数组")
     if len(items) > MAX_BATCH:
         raise BatchRefused(f"一批最多 {MAX_BATCH} 条，本批 {len(items)} 条")
-    return items
+    return items, texts
 
 
-def store(client: ApiClient, items: list[Any]) -> list[int]:
-    """Write every item as received, before any check, and commit: the durable first step."""
+def store(client: ApiClient, items: list[Any], texts: list[str] | None = None) -> list[int]:
+    """Write every item as received, before any check, and commit: the durable first step. `texts`:
+    the items as sent (items_of); items made by the platform itself are stored as JSON."""
     batch_id, now = uuid.uuid4().hex, clock.now()
+    texts = texts if texts is not None else [json.dumps(item, ensure_ascii=False) for item in items]
     rows = [{"client_id": client.id, "batch_id": batch_id, "position": i, "received_at": now, "status": "received",
-             "raw": personal.encrypt(RAW_TABLE, RAW_COLUMN, f"{batch_id}/{i}", json.dumps(item, ensure_ascii=False)),
+             "raw": personal.encrypt(RAW_TABLE, RAW_COLUMN, f"{batch_id}/{i}", text),
              "warning_type": item.get("type") if isinstance(item, dict) and isinstance(item.get("type"), str) else None,
              "source_id": str(item.get("source_id"))[:100] if isinstance(item, dict) and item.get("source_id") is not None else None}
-            for i, item in enumerate(items)]
+            for i, (item, text) in enumerate(zip(items, texts))]
     ids = bulk.insert_rows(db.session.connection(), InboundWarning.__table__, rows)
     db.session.commit()
     return ids
@@ -264,8 +271,8 @@ def _clue_for(item: dict, pack, owners, chunk: Chunk) -> NewClue | int:
 
 
 def receive(client: ApiClient, body: bytes) -> dict:
-    items = items_of(body)
-    ids = store(client, items)
+    items, texts = items_of(body)
+    ids = store(client, items, texts)
     answers = process(ids, items=dict(zip(ids, items)))
     counts = {status: sum(1 for a in answers if a["status"] == status) for status in ("accepted", "duplicate", "rejected")}
     audit.record("receive_warnings", "ApiClient", client.id,

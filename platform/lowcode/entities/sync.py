@@ -20,7 +20,7 @@ RAW_TABLE, RAW_COLUMN = "entity_batch", "raw"
 
 def receive(client: ApiClient, entity: Entity, body: bytes) -> dict:
     """Answers per record; intake.BatchRefused when the body as a whole cannot be taken."""
-    items = intake.items_of(body)
+    items, _ = intake.items_of(body)
     batch = _store(client, entity, body, len(items))
     answers, rows = check_all(entity, items)
     upsert(entity, rows)
