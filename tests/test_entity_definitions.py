@@ -33,7 +33,7 @@ def test_the_nmv_pack_defines_the_domain_entities():
     (lambda d: d.update(key="name"), "/key", "业务主键不能是个人信息字段（加密后无法唯一约束与引用）"),
     (lambda d: d["fields"].append({"name": "code", "title": "重复", "type": "string"}), "/fields/15/name",
      "字段名 code 重复"),
-    (lambda d: d["indexes"].append(["nickname"]), "/indexes/4/0", "索引列 nickname 不是本实体的字段"),
+    (lambda d: d["indexes"].append(["nickname"]), "/indexes/5/0", "索引列 nickname 不是本实体的字段"),
     (lambda d: d["fields"].append({"name": "id", "title": "编号", "type": "integer"}), "/fields/15/name",
      "取值 \"id\" 不允许：id、created_at、updated_at、synced_at 是平台自带的列，不能用作字段名"),
     (lambda d: field(d, "kind").pop("choices"), "/fields/5/choices", "缺少必填字段 choices"),
