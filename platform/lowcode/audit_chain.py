@@ -89,8 +89,10 @@ def _chain_unchained(connection, seq: int, mac: Optional[str]) -> tuple[int, Opt
     return seq, mac
 
 
-# Built once: building the UPDATE cost an eighth of an append (of a commit's two or three rows).
-_MOVE_HEAD = update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=bindparam("new_seq"), mac=bindparam("new_mac"))
+@cache
+def _move_head_statement():
+    # Built once: building the UPDATE cost an eighth of an append (of a commit's two or three rows).
+    return update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=bindparam("new_seq"), mac=bindparam("new_mac"))
 
 
 def append(connection, rows: list[dict]) -> None:
@@ -114,7 +116,7 @@ def append(connection, rows: list[dict]) -> None:
                            {**head, **bulk.column_arrays(EVENTS, list(columns), rows)})
     else:
         bulk.copy_rows(connection, EVENTS, rows)
-        connection.execute(_MOVE_HEAD, head)
+        connection.execute(_move_head_statement(), head)
     every = current_app.config.get("AUDIT_CHECKPOINT_EVERY") or 500
     if seq // every != first // every:
         checkpoint(connection, seq, mac)

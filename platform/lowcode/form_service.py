@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Iterator
+from functools import cache
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -138,7 +139,7 @@ def record_submission(pack: Pack, key: str, protected: dict, business_key: str, 
     here): a flush of the unit of work costs several times the statement, on every submit of a
     work item with photos."""
     form = form_for(pack, key)
-    submission_id = db.session.connection().execute(_INSERT_SUBMISSION, dict(
+    submission_id = db.session.connection().execute(_insert_submission(), dict(
         pack_code=pack.code, form_key=key, form_title=form.title, business_key=business_key,
         data=protected, release_id=release_id, submitted_by_id=user.id,
         submitted_at=clock.now(), dept_path=scoping.prefix_for(user))).scalar_one()
@@ -155,7 +156,9 @@ def record_submission(pack: Pack, key: str, protected: dict, business_key: str, 
     return submission_id
 
 
-_INSERT_SUBMISSION = insert(FormSubmission.__table__).returning(FormSubmission.__table__.c.id)
+@cache
+def _insert_submission():
+    return insert(FormSubmission.__table__).returning(FormSubmission.__table__.c.id)
 
 
 def _about(business_key: str) -> str:

@@ -48,8 +48,10 @@ def _feedback_statement():
             .order_by(WorkItem.completed_at.desc(), WorkItem.id.desc()).limit(1))
 
 
-_SOURCE_IDS = (select(InboundWarning.source_id).where(InboundWarning.clue_id == bindparam("clue_id"),
-                                                     InboundWarning.status == "accepted").order_by(InboundWarning.id))
+@cache
+def _source_ids_statement():
+    return (select(InboundWarning.source_id).where(InboundWarning.clue_id == bindparam("clue_id"),
+                                                   InboundWarning.status == "accepted").order_by(InboundWarning.id))
 
 
 def _plain(value: Any) -> Any:
@@ -58,7 +60,7 @@ def _plain(value: Any) -> Any:
 
 def _context(pack, clue: Clue | None, task: Task, dispatch: Dispatch, feedback) -> dict:
     """What a push mapping may name: clue.*, task.*, dispatch.*, feedback.*, accepted.*."""
-    source_ids = records.execute(_SOURCE_IDS, {"clue_id": clue.id}).scalars().all() if clue else []
+    source_ids = records.execute(_source_ids_statement(), {"clue_id": clue.id}).scalars().all() if clue else []
     return {
         "clue": {"id": clue.id, "title": clue.title, "warning_type": clue.warning_type,
                  "warning_type_name": pack.warning_types[clue.warning_type].content["name"],

@@ -137,10 +137,12 @@ def _create_work_item(ctx: Context, task) -> None:
         reminder_hours = ctx.task.reminder_hours if ctx.task else 0
         if reminder_hours:
             timers.append({"kind": "reminder", "due_at": max(due - dt.timedelta(hours=reminder_hours), now)})
-        records.execute(_INSERT_TIMERS, [{**t, "work_item_id": item_id, "cancelled": False} for t in timers])
+        records.execute(_insert_timers(), [{**t, "work_item_id": item_id, "cancelled": False} for t in timers])
 
 
-_INSERT_TIMERS = insert(TimerRow.__table__)
+@cache
+def _insert_timers():
+    return insert(TimerRow.__table__)
 
 
 @cache
@@ -174,10 +176,10 @@ def _notify_parent(dispatch: Dispatch) -> None:
         kind, business_id, signal = "dispatch", dispatch.parent_id, "children_closed"
     else:
         kind, business_id, signal = "task", dispatch.task_id, "dispatches_closed"
-    waiting = records.execute(_WAITING, {"kind": kind, "business_id": business_id}).scalars().all()
+    waiting = records.execute(_waiting_statement(), {"kind": kind, "business_id": business_id}).scalars().all()
     if not waiting:
         return
-    siblings = _OPEN_SIBLINGS[dispatch.parent_id is None]
+    siblings = _open_sibling_statement(dispatch.parent_id is None)
     if records.execute(siblings, {"task_id": dispatch.task_id, "parent_id": dispatch.parent_id,
                                   "dispatch_id": dispatch.id}).first() is not None:
         return
@@ -185,14 +187,20 @@ def _notify_parent(dispatch: Dispatch) -> None:
         send_signal(instance_id, signal)
 
 
-_WAITING = (select(ProcessInstance.id).where(ProcessInstance.business_kind == bindparam("kind"),
+@cache
+def _waiting_statement():
+    return (select(ProcessInstance.id).where(ProcessInstance.business_kind == bindparam("kind"),
                                              ProcessInstance.business_id == bindparam("business_id"),
                                              ProcessInstance.status == "running").with_for_update())
-# An open dispatch of the same task and parent: of the task itself (no parent), or of the parent.
-_OPEN_SIBLINGS = {top: select(Dispatch.id).where(
-    Dispatch.task_id == bindparam("task_id"),
-    Dispatch.parent_id.is_(None) if top else Dispatch.parent_id == bindparam("parent_id"),
-    Dispatch.id != bindparam("dispatch_id"), Dispatch.closed_at.is_(None)).limit(1) for top in (True, False)}
+
+
+@cache
+def _open_sibling_statement(top: bool):
+    """An open dispatch of the same task and parent: of the task itself (`top`), or of the parent."""
+    return select(Dispatch.id).where(
+        Dispatch.task_id == bindparam("task_id"),
+        Dispatch.parent_id.is_(None) if top else Dispatch.parent_id == bindparam("parent_id"),
+        Dispatch.id != bindparam("dispatch_id"), Dispatch.closed_at.is_(None)).limit(1)
 
 
 def send_signal(instance_id: int, name: str) -> None:
