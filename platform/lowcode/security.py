@@ -1,12 +1,14 @@
 """Flask-AppBuilder security wired to our officers, departments and audit trail."""
 from __future__ import annotations
 
+from functools import cache
+
 from flask import abort, flash, g, has_request_context, redirect, request
 from flask_appbuilder.actions import action
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView, ResetPasswordView, UserDBModelView
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Optional, Regexp
 
@@ -34,6 +36,14 @@ OFFICER_LABELS = {
 # (Flask-AppBuilder prunes a resource's permissions to those of the view registered last).
 OFFICER_PERMISSIONS = ["can_read", "can_write", "can_delete", "can_reveal", "can_userinfo",
                        "resetmypassword", "resetpasswords", "userinfoedit"]
+
+
+@cache
+def _load_user_statement():
+    """Built once: every request runs it, and building it (and its cache key) cost as much as running it."""
+    return (select(Officer, grants.version_column(), notifications.unread_column(Officer.id),
+                   publishing.release_version_column())
+            .where(Officer.id == bindparam("officer_id")).execution_options(unscoped=True))
 
 
 def _mobile_field() -> StringField:
@@ -134,10 +144,7 @@ class PlatformSecurityManager(SecurityManager):
         """The officer of a session or token, read in one statement with what every request asks
         next: the security version (their grants), their unread notifications (the badge) and the
         release version (the definitions in force)."""
-        row = db.session.execute(
-            select(Officer, grants.version_column(), notifications.unread_column(Officer.id),
-                   publishing.release_version_column())
-            .where(Officer.id == int(pk)).execution_options(unscoped=True)).first()
+        row = db.session.execute(_load_user_statement(), {"officer_id": int(pk)}).first()
         if row is None or not row[0].is_active:
             return None
         officer, version, unread, releases = row
