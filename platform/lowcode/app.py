@@ -8,8 +8,8 @@ from flask import Flask, g, request
 from flask_appbuilder.const import AUTH_DB
 from flask_wtf.csrf import CSRFProtect
 
-from lowcode import audit, errors, gate, http_security, ratelimit, scoping, sqlite_settings
-from lowcode.config import load_config
+from lowcode import audit, errors, gate, http_security, ratelimit, read_only_commit, scoping, sqlite_settings
+from lowcode.config import engine_options, load_config
 from lowcode.extensions import appbuilder, db
 from lowcode.jobs import make_celery
 from lowcode.security import check_password
@@ -55,11 +55,13 @@ def create_app(overrides: Optional[dict] = None) -> Flask:
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"])
     app.config.update(_fab_settings())
     app.config.update(config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
     logging.getLogger("spiff").setLevel(logging.WARNING)  # it logs every task state change
 
     sqlite_settings.install()
+    read_only_commit.install()
     db.init_app(app)
     CSRFProtect(app)  # every form post; the REST API (token-authenticated) is exempted by its views
     scoping.install()

@@ -66,6 +66,15 @@ def load_config(env=None) -> dict:
     }
 
 
+def engine_options(database_uri: str) -> dict:
+    """SQLAlchemy engine options for the database at `database_uri`. PostgreSQL sessions run
+    without parallel workers and JIT: a page's queries take milliseconds, which starting workers
+    or compiling a plan would exceed, taking the cores other requests are waiting for."""
+    if not database_uri.startswith("postgresql"):
+        return {}
+    return {"connect_args": {"options": "-c max_parallel_workers_per_gather=0 -c jit=off"}}
+
+
 def _access_settings(env) -> dict:
     """Lockout, session and cookie settings, and rate limits ("<count>/<second|minute|hour>")."""
     https = env.get("LOWCODE_HTTPS", "") in ("1", "true", "yes")
