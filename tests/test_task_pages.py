@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import event, select
 from werkzeug.datastructures import MultiDict
 
-from lowcode import statistics_rollups, task_queries
+from lowcode import statistics_rollups, task_queries, task_visibility
 from lowcode.extensions import db
 from lowcode.flow import actions
 from lowcode.flow.timers import fire_due
-from lowcode.models import Notification, Supervision, Task, WorkItem
+from lowcode.models import Notification, Supervision, Task, TaskVisibility, WorkItem
 from tests.conftest import csrf_token, web_login
 from tests.task_helpers import answers, dispatch_of, dispatched_task, do, fresh, open_items, user
 from tests.test_forms_pages import as_post
@@ -129,6 +129,20 @@ def test_sign_and_forward_from_the_inbox_reaches_the_brigade_and_notifies_it(app
     assert ok.status_code == 302
     [child] = open_items("dd_xuhui", task_id=task.id)
     assert unread("dd_xuhui", "work") and any(n.work_item_id == child.id for n in unread("pda_xuhui", "work"))
+
+
+def test_a_task_is_listed_where_it_was_issued_dispatched_and_forwarded(app, ctx):
+    task = dispatched_task("可见范围测试", [XUHUI])
+    do("zd_xuhui", {"handling": "转发下级"}, task_id=task.id)
+    do("zd_xuhui", {"receivers": [{"department_code": XUHUI_BRIGADE}], "requirements": "请上门检查"}, task_id=task.id)
+    rows = db.session.execute(select(TaskVisibility.path, TaskVisibility.created_at)
+                              .where(TaskVisibility.task_id == task.id)).all()
+    brigade = dispatch_of(task, XUHUI_BRIGADE).receiver
+    assert {path for path, _ in rows} == {*task_visibility.prefixes(task.dept_path), *task_visibility.prefixes(brigade.path)}
+    assert {created for _, created in rows} == {task.created_at}
+    for username, seen in (("yanpan", True), ("zd_xuhui", True), ("dd_xuhui", True), ("zd_pudong", False)):
+        html = page(signed_in(app, username), "/tasks/?title=可见范围")
+        assert (f'href="/tasks/{task.id}"' in html) is seen, username
 
 
 def test_district_isolation_on_pages_and_api(app, ctx, api):

@@ -17,7 +17,7 @@ from lowcode.definitions import resolve_form_key
 from lowcode.distinct import distinct_values
 from lowcode.extensions import db
 from lowcode.flow import actions
-from lowcode.models import Department, Dispatch, Supervision, Task, WorkItem
+from lowcode.models import Department, Dispatch, Supervision, Task, TaskVisibility, WorkItem
 
 UNSCOPED = {"unscoped": True}
 PAGE_SIZE = 20
@@ -41,20 +41,19 @@ def labels() -> dict[str, dict[str, str]]:
 
 # ------------------------------------------------------------------ the list
 
-def _visible_condition(walk: bool = False):
-    """Issued within the caller's scope or dispatched into it, in the form that suits the reading."""
+def _visible(query):
+    """`query` (of tasks) narrowed to those issued within the caller's scope or dispatched into it:
+    joined to the scope's visibility rows, one per task."""
     prefix = scoping.current_prefix()
     if prefix is None:
-        return True
-    issued = Task.dept_path.startswith(prefix)
-    received = select(Dispatch.task_id).where(Dispatch.dept_path.startswith(prefix))
-    if walk or prefix.count("/") <= 2:
-        # A row filter: a page walks tasks in its order and stops at the page; at the top of the
-        # tree nearly every task is visible, so a count meets its cap at once.
-        return or_(issued, Task.id.in_(received))
-    # Below the top a scope's ids (two index-only ranges) are far fewer than the tasks a scan
-    # would pass to find them.
-    return Task.id.in_(select(Task.id).where(issued).union(received))
+        return query
+    return query.join(TaskVisibility, (TaskVisibility.task_id == Task.id) & (TaskVisibility.path == prefix))
+
+
+def creation_column():
+    """The creation time lists walk tasks by: under a scope its visibility rows' copy, whose index
+    leads with the scope's path, so a list walks only what the scope sees and stops at its page."""
+    return Task.created_at if scoping.current_prefix() is None else TaskVisibility.created_at
 
 
 @dataclass
@@ -102,15 +101,18 @@ def filters_from(args) -> TaskFilters:
                        receiver_id=_int(args, "receiver", "接收部门", errors), errors=errors)
 
 
-def task_query(f: TaskFilters, walk: bool = False):
-    """The tasks the caller may see that match `f`; `walk` when read in a list's order (a page)."""
-    query = select(Task).where(_visible_condition(walk))
+def task_query(f: TaskFilters):
+    """The tasks the caller may see that match `f`."""
+    query = _visible(select(Task))
     if f.type_code:
         query = query.where(Task.type_code == f.type_code)
     if f.level_code:
         query = query.where(Task.level_code == f.level_code)
     if f.title:
-        query = query.where(title_search.contains(Task.title, f.title))
+        # Below the top of the tree the scope's tasks are walked newest first and their titles
+        # read: the characters' index would fetch every task in the city that has them.
+        prefix = scoping.current_prefix()
+        query = query.where(title_search.contains(Task.title, f.title, indexed=prefix is None or prefix.count("/") <= 2))
     if f.status:
         query = query.where(Task.status == f.status)
     if f.created_from:
@@ -139,14 +141,14 @@ class Page:
         return f"{self.total}+" if self.more else str(self.total)
 
 
-def capped_ids(query, **options) -> list[int]:
+def capped_ids(query, order: tuple = (), **options) -> list[int]:
     """The ids of `query`'s rows (of a model, or of a table's columns), up to COUNT_CAP + 1: its capped
     count (counted), and (when not past the cap) the rows of every page, so that the search runs once
     and the page reads them by key. Counting every match of a broad search would cost more than the
-    page itself: lists say "500+" instead."""
+    page itself: lists say "500+" instead. `order`: an index's order to walk the rows in (else any)."""
     entity = query.column_descriptions[0].get("entity")   # none for a table's columns
     key = entity.id if entity is not None else query.selected_columns.id
-    return db.session.scalars(query.with_only_columns(key).order_by(None).limit(COUNT_CAP + 1)
+    return db.session.scalars(query.with_only_columns(key).order_by(None).order_by(*order).limit(COUNT_CAP + 1)
                               .execution_options(**options)).all()
 
 
@@ -155,27 +157,26 @@ def counted(ids: list[int]) -> tuple[int, bool]:
     return min(len(ids), COUNT_CAP), len(ids) > COUNT_CAP
 
 
-def page_rows(query, ordering: list, page: int, page_size: int, ids: list[int], walk=None, **options) -> list:
+def page_rows(query, ordering: list, page: int, page_size: int, ids: list[int], keyed=None, **options) -> list:
     """One page of `query` in `ordering`, its capped_ids found before. Few matches are read by those
     ids and sorted; walking the order's index instead may read the whole table before meeting them
-    (the planner cannot know a district has none of a word). Many are met soon, by `walk` when the
-    rows have a form better walked in order."""
-    if counted(ids)[1]:
-        query = query if walk is None else walk
-    elif not ids:
-        return []
-    else:
+    (the planner cannot know a district has none of a word). Many are met soon, walking `query`.
+    `keyed`: what the ids are read from when the ordering names a table the query joins (else the
+    model's own table)."""
+    if not counted(ids)[1]:
+        if not ids:
+            return []
         entity = query.column_descriptions[0]["entity"]
-        query = select(entity).where(entity.id.in_(ids))
+        query = (select(entity) if keyed is None else keyed).where(entity.id.in_(ids))
     return db.session.scalars(query.order_by(*ordering).limit(page_size).offset((page - 1) * page_size)
                               .execution_options(**options)).all()
 
 
 def paged(query, args, sorts: dict, default_sort: str, page_size: int = PAGE_SIZE, unscoped: bool = True,
-          walk=None) -> Page:
+          keyed=None, count_order: tuple = ()) -> Page:
     """One page of `query`, sorted by a whitelisted column (`sort`, `desc=1|0`), and its total.
-    `unscoped` when the query states its visibility itself (tasks span two scoped tables); `walk`
-    the same rows in the form to read in order (page_rows)."""
+    `unscoped` when the query states its visibility itself (tasks span two scoped tables); `keyed`
+    as page_rows takes it; `count_order` as capped_ids takes `order`."""
     options = UNSCOPED if unscoped else {}
     sort = args.get("sort") if args.get("sort") in sorts else default_sort
     desc = args.get("desc", "1") != "0"
@@ -183,17 +184,19 @@ def paged(query, args, sorts: dict, default_sort: str, page_size: int = PAGE_SIZ
         page = max(1, int(args.get("page", 1)))
     except ValueError:
         page = 1
-    ids = capped_ids(query, **options)
+    ids = capped_ids(query, order=count_order, **options)
     total, more = counted(ids)
     column = sorts[sort]
     ordering = [column.desc() if desc else column.asc(), *([] if sort == default_sort else [sorts[default_sort].desc()])]
-    rows = page_rows(query, ordering, page, page_size, ids, walk, **options)
+    rows = page_rows(query, ordering, page, page_size, ids, keyed, **options)
     return Page(rows, total, page, max(1, -(-total // page_size)), sort, desc, more)
 
 
 def task_page(args) -> tuple[Page, TaskFilters]:
     f = filters_from(args)
-    return paged(task_query(f), args, SORTS, "created_at", walk=task_query(f, walk=True)), f
+    created = creation_column()
+    return paged(task_query(f), args, {**SORTS, "created_at": created}, "created_at", keyed=_visible(select(Task)),
+                 count_order=(created.desc(),)), f
 
 
 def statuses() -> list[str]:
@@ -204,7 +207,7 @@ def statuses() -> list[str]:
 
 def visible_task(task_id: int) -> Optional[Task]:
     """A task the caller may see: issued within their scope, or dispatched into it."""
-    return db.session.scalar(select(Task).where(Task.id == task_id, _visible_condition()).execution_options(**UNSCOPED))
+    return db.session.scalar(_visible(select(Task)).where(Task.id == task_id).execution_options(**UNSCOPED))
 
 
 def is_issuer_view(task: Task) -> bool:

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from lowcode import audit, clock
+from lowcode import audit, clock, task_visibility
 from lowcode.definitions import time_limits
 from lowcode.extensions import db
 from lowcode.flow import records, transitions
@@ -49,6 +49,7 @@ def create_task(clue_id: int) -> int:
                 reminder_hours=int(limits.reminder_before_hours), status="已创建", created_at=clock.now())
     db.session.add(task)
     db.session.flush()
+    task_visibility.add(task.id, task.dept_path, task.created_at)
     audit.record("create_task", "Task", task.id, f"线索「{clue.title}」采纳下发，创建任务")
     transitions.start(release=release, process=ctx.binding["task_process"], business_kind="task",
                       business_id=task.id, data={"task_id": task.id,
@@ -75,6 +76,7 @@ def _dispatch(task: Task, sender: Department, receivers: list[dict], requirement
                             sign_due_at=sign_due, feedback_due_at=feedback_due, created_at=now)
         db.session.add(dispatch)
         db.session.flush()
+        task_visibility.add(task.id, department.path, task.created_at)
         audit.record("dispatch", "Dispatch", dispatch.id,
                      f"{sender.name}{'转发' if parent else '下发'}任务「{task.title}」至{department.name}")
         transitions.start(release=release, process=binding["dispatch_process"], business_kind="dispatch",

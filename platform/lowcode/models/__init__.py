@@ -1,6 +1,6 @@
 """Every table of the application; importing this package registers them on Model.metadata."""
 from lowcode.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent
-from lowcode.models.business import Clue, Dispatch, Supervision, Task
+from lowcode.models.business import Clue, Dispatch, Supervision, Task, TaskVisibility
 from lowcode.models.dashboard import DashboardRefresh, DashboardRollup
 from lowcode.models.definitions import DefinitionFile, DefinitionRelease
 from lowcode.models.department import Department
@@ -16,6 +16,6 @@ from lowcode.models.statistics import ClueStatRollup, TaskStatRollup
 from lowcode.models.workflow import ProcessInstance, TimerRow, WorkItem
 
 __all__ = ["Attachment", "FormDraft", "FormSubmission", "ApiClient", "InboundWarning", "RequestNonce", "Notification",
-           "AuditEvent", "AuditChainHead", "AuditCheckpoint", "Clue", "DashboardRefresh", "DashboardRollup", "Dispatch", "Supervision", "Task", "ProcessInstance",
+           "AuditEvent", "AuditChainHead", "AuditCheckpoint", "Clue", "DashboardRefresh", "DashboardRollup", "Dispatch", "Supervision", "Task", "TaskVisibility", "ProcessInstance",
            "TimerRow", "WorkItem", "DefinitionFile", "DefinitionRelease", "Department", "Officer", "OutboxMessage",
            "PersonalIndex", "EntityBatch", "SecurityStamp", "ClueStatRollup", "TaskStatRollup"]
