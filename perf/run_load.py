@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import datetime as dt
 import os
 import platform
@@ -209,7 +210,9 @@ def _report(scenario: Scenario, runs: list[tuple[int, list[dict]]], machine: lis
         worst_p95: dict[str, float] = {}   # by class: its slowest request's p95
         for row in sorted(rows, key=lambda r: r["Name"]):
             kind, name = row["Name"].split(":", 1)
-            limits, p95 = scenario.classes[kind], float(row["95%"])
+            limits = scenario.classes[kind]
+            # A request not made in the measured window has no percentiles: its class is not met.
+            p95 = float(row["95%"]) if int(row["Request Count"]) else math.inf
             worst_p95[kind] = max(worst_p95.get(kind, 0.0), p95)
             lines.append(f"| {kind} | {name} | {row['Request Count']} | {row['Failure Count']} "
                          f"| {row['50%']} | {row['95%']} | {row['99%']} | {float(row['Requests/s']):.1f} "
@@ -217,7 +220,9 @@ def _report(scenario: Scenario, runs: list[tuple[int, list[dict]]], machine: lis
         classes = {kind: scenario.classes[kind] for kind in worst_p95}
         seed_met = sum(1 for kind, c in classes.items() if c.seed_limit_ms is None or worst_p95[kind] <= c.seed_limit_ms)
         target_met = sum(1 for kind, c in classes.items() if worst_p95[kind] <= c.target_ms)
-        lines += ["", f"达到种子限值的类别：{seed_met}/{len(classes)}；达到目标的类别：{target_met}/{len(classes)}", ""]
+        unmeasured = [kind for kind in classes if math.isinf(worst_p95[kind])]
+        lines += ["", f"达到种子限值的类别：{seed_met}/{len(classes)}；达到目标的类别：{target_met}/{len(classes)}"
+                  + (f"；统计窗口内未发生请求的类别：{'、'.join(unmeasured)}" if unmeasured else ""), ""]
         worst = max([worst, *(worst_p95[kind] / c.target_ms for kind, c in classes.items())])
     lines.append(f"worst_p95_ratio_to_target={worst:.2f}")
     return lines
