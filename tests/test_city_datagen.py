@@ -120,6 +120,11 @@ def test_clues_and_tasks_are_copied_and_every_index_comes_back(generated, empty_
         running_copies = connection.execute(text(
             "SELECT count(*) FROM process_instance p JOIN task t ON t.id = p.business_id AND p.business_kind = 'task' "
             "WHERE p.status = 'running' AND t.title LIKE '%·副本%'")).scalar()
-        assert tasks >= 40 and copies > 0 and orphans == 0 and misnamed == 0 and running_copies > 0
+        # Every copy is seen where it was issued and where it was dispatched (the task lists read this).
+        unseen = connection.execute(text(
+            "SELECT count(*) FROM (SELECT id AS task_id, dept_path FROM task UNION ALL "
+            "SELECT task_id, dept_path FROM dispatch) AS s WHERE NOT EXISTS (SELECT 1 FROM task_visibility v "
+            "WHERE v.task_id = s.task_id AND v.path = s.dept_path)")).scalar()
+        assert tasks >= 40 and copies > 0 and orphans == 0 and misnamed == 0 and running_copies > 0 and unseen == 0
         assert _index_definitions(connection) == _index_definitions(migrated)
     engine.dispose()
