@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Mapping, Optional
 
+from urllib.parse import quote
+
 from flask import url_for
+from markupsafe import Markup, escape
 
 from lowcode import personal
 from lowcode.entities.spec import Entity, Field
@@ -46,11 +49,31 @@ def text(entity: Entity, field: Field, row: Mapping, reveal: bool = False) -> st
     return str(shown)
 
 
-def cells(entity: Entity, fields: list[Field], row: Mapping, openable: Mapping[str, set],
-          reveal: bool = False) -> list[dict]:
-    """(text, href) per field; a ref's href is the detail page of the record it names, when that
-    record is among the `openable` keys of its field (query.openable_refs)."""
-    return [{"field": field, "text": text(entity, field, row, reveal),
-             "href": url_for("EntitiesView.detail", _pack=entity.pack, _entity=field.ref, _key=str(row[field.name]))
-             if field.ref and row[field.name] in openable.get(field.name, ()) else None}
-            for field in fields]
+def cells(entity: Entity, fields: list[Field], rows: list[Mapping], openable: Mapping[str, set],
+          reveal: bool = False, link_key: bool = False) -> list[list[dict]]:
+    """Per row, (field, text, html) per field: a ref links to the detail page of the record it
+    names when that record is among the `openable` keys of its field (query.openable_refs), and
+    with `link_key` the key to the row's own. The HTML is made here: a template macro per cell
+    and a URL built per link cost a list page more than its queries."""
+    own = _detail_prefix(entity.pack, entity.name) if link_key else None
+    refs = {field.name: _detail_prefix(entity.pack, field.ref) for field in fields if field.ref}
+    made = []
+    for row in rows:
+        line = []
+        for field in fields:
+            shown = text(entity, field, row, reveal)
+            if field.name == entity.key and own is not None:
+                href = own + quote(shown, safe="")
+            elif field.name in refs and row[field.name] in openable.get(field.name, ()):
+                href = refs[field.name] + quote(str(row[field.name]), safe="")
+            else:
+                href = None
+            html = Markup('<a href="{}">{}</a>').format(href, shown) if href else escape(shown)
+            line.append({"field": field, "text": shown, "html": html})
+        made.append(line)
+    return made
+
+
+def _detail_prefix(pack: str, name: str) -> str:
+    """The detail page's URL of `name`'s records, up to the key."""
+    return url_for("EntitiesView.detail", _pack=pack, _entity=name, _key="-")[:-1]

@@ -74,14 +74,13 @@ class EntitiesView(BaseView):
                    for other, field, rows, total in query.related(entity, record)]
         return self.render_template(
             "entities/detail.html", entity=entity, record=record, revealed=revealed,
-            cells=_cells(entity, list(entity.fields), [record], revealed)[0], related=related,
+            cells=_cells(entity, list(entity.fields), [record], revealed, link_key=False)[0], related=related,
             related_columns={other.name: _columns(other, 6) for other, *_ in related},
             can_reveal=any(f.personal for f in entity.fields) and access.allowed(entity, access.REVEAL))
 
 
-def _cells(entity: Entity, fields: list, rows: list, reveal: bool = False) -> list[list[dict]]:
-    openable = query.openable_refs(entity, fields, rows)
-    return [present.cells(entity, fields, row, openable, reveal) for row in rows]
+def _cells(entity: Entity, fields: list, rows: list, reveal: bool = False, link_key: bool = True) -> list[list[dict]]:
+    return present.cells(entity, fields, rows, query.openable_refs(entity, fields, rows), reveal, link_key)
 
 
 def _columns(entity: Entity, limit: int | None = None):
