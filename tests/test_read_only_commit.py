@@ -1,5 +1,5 @@
 """A transaction that only read ends with COMMIT (its statements stay prepared on PostgreSQL); one
-that wrote and is rolled back loses its writes, as before."""
+that wrote and is rolled back loses its writes, as before, whatever wrote them."""
 import pytest
 from sqlalchemy import select, text
 
@@ -30,4 +30,18 @@ def test_a_transaction_that_wrote_is_still_rolled_back(app):
         db.session.close()
         name = db.session.scalar(select(Department.name).where(Department.code == "310104000000"))
         assert "未提交" not in name
+        db.session.close()
+
+
+def test_a_write_past_sqlalchemy_is_rolled_back_too(app):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the driver's own cursor: PostgreSQL's")
+        connection = db.session.connection()
+        connection.execute(select(Department.id).limit(1)).all()
+        with connection.connection.driver_connection.cursor() as cursor:   # as bulk.copy_rows writes
+            cursor.execute("UPDATE department SET name = name || '（驱动写入）' WHERE code = '310104000000'")
+        db.session.close()
+        name = db.session.scalar(select(Department.name).where(Department.code == "310104000000"))
+        assert "驱动写入" not in name
         db.session.close()
