@@ -222,6 +222,14 @@ def test_the_pages(client, loaded):
     assert "lc-entity-menu" in menu and "/entities/nmv/accident/" in menu
 
 
+def test_the_menu_lists_only_the_entities_the_officer_may_read(client, loaded):
+    web_login(client, "pda_xuhui")   # the PDA's role reads no 基础信息
+    page = client.get("/notifications/")
+    assert page.status_code == 200 and "通知" in page.get_data(as_text=True)
+    assert "lc-entity-menu" not in page.get_data(as_text=True)
+    assert "骑手" not in client.get("/entities/").get_data(as_text=True)
+
+
 def test_counts_stop_at_the_cap(api, client, loaded, monkeypatch):
     """Counting every violation of a district costs more than the page: past the cap, lists say N+."""
     from lowcode import task_queries

@@ -156,7 +156,7 @@ class PlatformSecurityManager(SecurityManager):
     def _has_view_access(self, user, permission_name, view_name):
         """Answered from the user's grants, kept per security version: a page asks dozens of times
         (its views, buttons and menu), and each answer would otherwise be a query."""
-        known = self._request_permissions(user)
+        known = self.request_permissions(user)
         if known is None:
             return super()._has_view_access(user, permission_name, view_name)
         return (permission_name, view_name) in known
@@ -168,7 +168,7 @@ class PlatformSecurityManager(SecurityManager):
         return grants.Grants(frozenset(role.name for role in self.get_user_roles(user)),
                              frozenset(self.get_user_permissions(user)))
 
-    def _request_permissions(self, user):
+    def request_permissions(self, user):
         """The (permission, view) pairs of a signed-in user without a built-in role; None where
         Flask-AppBuilder's own check applies."""
         if not has_request_context() or user is None or not user.is_authenticated:
@@ -183,7 +183,7 @@ class PlatformSecurityManager(SecurityManager):
         Flask-AppBuilder's per-entry check would walk its proxies and roles for each."""
         user = g.get("user")
         signed_in = user is not None and user.is_authenticated and user.is_active
-        known = self._request_permissions(user) if signed_in else None
+        known = self.request_permissions(user) if signed_in else None
         if known is None:
             return frozenset(name for name in names if self.has_access("menu_access", name))
         return frozenset(name for name in names if ("menu_access", name) in known)
