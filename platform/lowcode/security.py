@@ -178,15 +178,16 @@ class PlatformSecurityManager(SecurityManager):
             return None
         return found.permissions
 
-    def menu_entries(self, names) -> frozenset:
-        """Which of `names` the signed-in user's menu shows: one look at their permissions where
-        Flask-AppBuilder's per-entry check would walk its proxies and roles for each."""
+    def permitted(self, permission_name: str, names) -> frozenset:
+        """Which of the resources `names` the signed-in user holds `permission_name` on (menu
+        entries, entities): one look at their permissions where Flask-AppBuilder's per-name check
+        would walk its proxies and roles for each."""
         user = g.get("user")
         signed_in = user is not None and user.is_authenticated and user.is_active
         known = self.request_permissions(user) if signed_in else None
         if known is None:
-            return frozenset(name for name in names if self.has_access("menu_access", name))
-        return frozenset(name for name in names if ("menu_access", name) in known)
+            return frozenset(name for name in names if self.has_access(permission_name, name))
+        return frozenset(name for name in names if (permission_name, name) in known)
 
     def auth_user_db(self, username, password):
         g.pop("login_refusal", None)

@@ -12,7 +12,7 @@ from typing import Iterable, Iterator, Optional
 
 from sqlalchemy import func, or_, select
 
-from lowcode import clock, publishing, scoping, title_search
+from lowcode import clock, publishing, scoping, task_visibility, title_search
 from lowcode.definitions import resolve_form_key
 from lowcode.distinct import distinct_values
 from lowcode.extensions import db
@@ -306,11 +306,6 @@ def departments_for_filter() -> list[Department]:
     prefix = scoping.current_prefix()
     query = select(Department).order_by(Department.path)
     if prefix not in (None, scoping.NOTHING):
-        ancestors = [p for p in _ancestor_paths(prefix)]
+        ancestors = task_visibility.prefixes(prefix)[:-1]
         query = query.where(or_(Department.path.startswith(prefix), Department.path.in_(ancestors)))
     return list(db.session.scalars(query))
-
-
-def _ancestor_paths(path: str) -> list[str]:
-    parts = [p for p in path.split("/") if p]
-    return ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts))]

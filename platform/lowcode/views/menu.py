@@ -14,8 +14,8 @@ def menu_html() -> Markup:
     of entries the user may see (asked of the permissions as the template would ask), so a change
     of roles or permissions takes effect on the next page."""
     menu = appbuilder.menu
-    shown = appbuilder.sm.menu_entries({item.name for top in menu.get_list() for item in (top, *top.childs)
-                                        if item and item.name != "-"})
+    names = {item.name for top in menu.get_list() for item in (top, *top.childs) if item and item.name != "-"}
+    shown = appbuilder.sm.permitted("menu_access", names)
     rendered = current_app.extensions.setdefault("lowcode_menu", {})
     key = (shown, request.script_root, str(get_locale()))   # labels are translated, links rooted
     if key not in rendered:
